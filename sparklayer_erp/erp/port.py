@@ -1,0 +1,81 @@
+"""The ERP port: everything the integration asks of any ERP, in business terms.
+
+An adapter for another ERP (NetSuite, Business Central, Odoo, …) implements this Protocol and passes the
+same contract tests; nothing else in the project changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from sparklayer_erp.domain.models import (
+    ActionResult,
+    CreateResult,
+    ErpCustomer,
+    ErpItem,
+    ErpOrderDraft,
+    ErpOrderLine,
+    ErpOrderRef,
+    ErpOrderStatus,
+    ErpPriceList,
+    PriceEntry,
+    StockLevel,
+)
+
+
+class ErpTechnicalError(Exception):
+    """The ERP could not be reached or answered something we do not understand; retry later."""
+
+
+@runtime_checkable
+class ErpPort(Protocol):
+    # --- master data (ERP is the system of record) -------------------------------------------
+    def list_customers(self) -> list[ErpCustomer]: ...
+
+    def list_price_lists(self) -> list[ErpPriceList]: ...
+
+    def list_prices(self, quantity_breaks: Sequence[int] = (1,)) -> list[PriceEntry]:
+        """Price per base unit for every (list, SKU) at each break (in base units)."""
+        ...
+
+    def customer_price(self, account_code: str, sku: str, quantity: Decimal, unit: str) -> Decimal:
+        """The ERP's price per ``unit`` for this customer at this quantity (in ``unit``)."""
+        ...
+
+    def list_items(self) -> list[ErpItem]: ...
+
+    def list_stock(self) -> list[StockLevel]: ...
+
+    # --- orders --------------------------------------------------------------------------------
+    def find_orders(self, purchase_ids: Sequence[str]) -> dict[str, ErpOrderRef]:
+        """ERP orders that carry these SparkLayer purchase ids (lookup-before-create)."""
+        ...
+
+    def create_orders(self, drafts: Sequence[ErpOrderDraft]) -> list[CreateResult]:
+        """Create in batch; an order whose purchase id already exists is returned, not duplicated."""
+        ...
+
+    def approve_order(self, erp_id: int) -> ActionResult:
+        """Commit a pending-approval order; a credit refusal is a typed ``Refusal``."""
+        ...
+
+    def cancel_order(self, erp_id: int) -> ActionResult:
+        """Cancel; refused with ``POINT_OF_NO_RETURN`` once stock is allocated."""
+        ...
+
+    def amend_order(self, erp_id: int, lines: Sequence[ErpOrderLine]) -> ActionResult:
+        """Replace the order lines; refused once the point of no return is reached."""
+        ...
+
+    def order_status(self, erp_ids: Sequence[int]) -> list[ErpOrderStatus]: ...
+
+    def record_payment(self, erp_id: int, amount: Decimal, paid_on: dt.date, reference: str) -> ActionResult:
+        """Settle the order's invoice with a payment taken elsewhere (card at checkout)."""
+        ...
+
+    def list_orders_between(self, start: dt.date, end: dt.date) -> list[ErpOrderStatus]:
+        """Orders dated in [start, end) with shipments, invoices and payments, for reconciliation."""
+        ...
