@@ -1,0 +1,15 @@
+"""The one ``Definitions`` object: assets, checks, jobs, schedules, sensors and resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from sparklayer_erp.config_wiring import build_resources
+
+defs = dg.Definitions(
+    assets=[],
+    resources=build_resources(),
+    # One process per run: the default multiprocess executor costs ~3 s of start-up per step on a
+    # 2-core box, and order sync must take seconds, not minutes.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,137 @@
+"""Dagster resources: thin, typed wrappers that turn settings into the clients the assets use.
+
+Each field is fed by ``env_or_default`` in ``definitions.py``; values are checked here, when a run or tick
+starts, with messages that name the environment variable (never its value when it is a secret).
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import dagster as dg
+from pydantic import Field
+
+from sparklayer_erp import settings
+
+if TYPE_CHECKING:
+    from sparklayer_erp.erp.port import ErpPort
+    from sparklayer_erp.ledger.store import Ledger
+    from sparklayer_erp.sparklayer.client import SparkLayerClient
+
+
+@functools.cache
+def _ledger_for(url: str) -> Ledger:
+    from sparklayer_erp.ledger.store import Ledger
+
+    return Ledger.from_url(url, migrate=True)
+
+
+class LedgerResource(dg.ConfigurableResource):
+    """The integration's own state: order links, push hashes, exceptions, audit of every outside write."""
+
+    database_url: str = Field(default="", description="LEDGER_DATABASE_URL; empty = SQLite in the data folder")
+    data_dir: str = Field(default="", description="SPARKLAYER_ERP_DATA_DIR")
+
+    def url(self) -> str:
+        if self.database_url:
+            return str(settings.check("LEDGER_DATABASE_URL", self.database_url))
+        folder = settings.check("SPARKLAYER_ERP_DATA_DIR", self.data_dir) if self.data_dir else settings.data_dir()
+        return f"sqlite:///{folder}/ledger.sqlite"
+
+    def ledger(self) -> Ledger:
+        return _ledger_for(self.url())
+
+
+class SparkLayerResource(dg.ConfigurableResource):
+    """The SparkLayer API (or the local sandbox, which serves the same API)."""
+
+    base_url: str = Field(description="SPARKLAYER_BASE_URL")
+    site_id: str = Field(description="SPARKLAYER_SITE_ID")
+    client_id: str = Field(description="SPARKLAYER_CLIENT_ID")
+    client_secret: str = Field(description="SPARKLAYER_CLIENT_SECRET (secret)")
+    requests_per_second: str = Field(default="10", description="SPARKLAYER_REQUESTS_PER_SECOND")
+    pack_size_mode: str = Field(default="variants", description="SPARKLAYER_PACK_SIZE_MODE")
+    timeout_s: float = 30.0
+
+    def client(self) -> SparkLayerClient:
+        checked = dict(
+            base_url=str(settings.check("SPARKLAYER_BASE_URL", self.base_url)),
+            site_id=str(settings.check("SPARKLAYER_SITE_ID", self.site_id)),
+            client_id=str(settings.check("SPARKLAYER_CLIENT_ID", self.client_id)),
+            client_secret=str(settings.check("SPARKLAYER_CLIENT_SECRET", self.client_secret)),
+            requests_per_second=float(settings.check("SPARKLAYER_REQUESTS_PER_SECOND", self.requests_per_second)),
+        )
+        from sparklayer_erp.sparklayer.client import SparkLayerClient
+
+        return SparkLayerClient(**checked, timeout=self.timeout_s)
+
+    def pack_sizes_writable(self) -> bool:
+        return settings.check("SPARKLAYER_PACK_SIZE_MODE", self.pack_size_mode) == "variants"
+
+
+class ErpResource(dg.ConfigurableResource):
+    """The ERP behind the port; ``adapter`` picks the implementation (Tryton today)."""
+
+    adapter: str = "tryton"
+    url: str = Field(description="ERP_URL")
+    database: str = Field(description="ERP_DATABASE")
+    login: str = Field(description="ERP_LOGIN")
+    password: str = Field(description="ERP_PASSWORD (secret)")
+    timeout_s: float = 120.0
+
+    def port(self) -> ErpPort:
+        if self.adapter != "tryton":
+            raise settings.SettingError(f"ERP adapter {self.adapter!r} is not available; only 'tryton' ships today")
+        checked = dict(
+            url=str(settings.check("ERP_URL", self.url)),
+            database=str(settings.check("ERP_DATABASE", self.database)),
+            login=str(settings.check("ERP_LOGIN", self.login)),
+            password=str(settings.check("ERP_PASSWORD", self.password)),
+        )
+        from sparklayer_erp.erp.tryton.adapter import TrytonErp
+
+        return TrytonErp(**checked, timeout=self.timeout_s)
+
+
+class PolicyResource(dg.ConfigurableResource):
+    """Business tunables: price policy, tolerances, buffers, thresholds."""
+
+    price_policy: str = Field(default="hold_for_finance", description="ORDER_PRICE_POLICY")
+    price_tolerance: str = Field(default="0.01", description="ORDER_PRICE_TOLERANCE")
+    overlap_seconds: str = Field(default="120", description="ORDER_OVERLAP_SECONDS")
+    page_size: str = Field(default="100", description="ORDER_PAGE_SIZE")
+    stock_safety_buffer: str = Field(default="0", description="STOCK_SAFETY_BUFFER")
+    mass_quarantine_share: str = Field(default="0.2", description="MASS_QUARANTINE_SHARE")
+    stuck_order_minutes: str = Field(default="15", description="STUCK_ORDER_MINUTES")
+    data_dir: str = Field(default="", description="SPARKLAYER_ERP_DATA_DIR")
+
+    def policy(self) -> str:
+        return str(settings.check("ORDER_PRICE_POLICY", self.price_policy))
+
+    def tolerance(self) -> Decimal:
+        return Decimal(str(settings.check("ORDER_PRICE_TOLERANCE", self.price_tolerance)))
+
+    def overlap(self) -> int:
+        return int(settings.check("ORDER_OVERLAP_SECONDS", self.overlap_seconds))
+
+    def orders_per_tick(self) -> int:
+        return max(1, int(settings.check("ORDER_PAGE_SIZE", self.page_size)))
+
+    def safety_buffer(self) -> int:
+        return int(settings.check("STOCK_SAFETY_BUFFER", self.stock_safety_buffer))
+
+    def quarantine_share_limit(self) -> Decimal:
+        return Decimal(str(settings.check("MASS_QUARANTINE_SHARE", self.mass_quarantine_share)))
+
+    def stuck_after_minutes(self) -> int:
+        return int(settings.check("STUCK_ORDER_MINUTES", self.stuck_order_minutes))
+
+    def output_dir(self):
+        from pathlib import Path
+
+        folder = Path(str(settings.check("SPARKLAYER_ERP_DATA_DIR", self.data_dir))) if self.data_dir \
+            else settings.data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder

@@ -1,0 +1,156 @@
+"""Every setting the integration reads, its environment variable, its default and how it is checked.
+
+One table, so the README, ``.env.example`` and the Dagster resources cannot disagree. Secrets have no
+default here: they always come from the environment through ``dg.EnvVar`` (the demo's ``.env`` supplies
+the sandbox and local-ERP credentials).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingError(ValueError):
+    """A setting is missing or malformed; the message always names the environment variable."""
+
+
+def _url(name: str, value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingError(f"{name} must be an http(s) URL such as http://127.0.0.1:8000, got {value!r}")
+    return value.rstrip("/")
+
+
+def _db_url(name: str, value: str) -> str:
+    if value == "":
+        return value  # empty: SQLite in the data folder
+    if not (value.startswith("sqlite") or value.startswith("postgresql")):
+        raise SettingError(f"{name} must be a sqlite:/// or postgresql+psycopg2:// URL, got {value!r}")
+    return value
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise SettingError(f"{name} must not be negative, got {value!r}")
+    return number
+
+
+def _positive_decimal(name: str, value: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise SettingError(f"{name} must be a decimal number, got {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise SettingError(f"{name} must be a non-negative number, got {value!r}")
+    return number
+
+
+def _share(name: str, value: str) -> Decimal:
+    number = _positive_decimal(name, value)
+    if number > 1:
+        raise SettingError(f"{name} is a share between 0 and 1 (0.2 = 20 %), got {value!r}")
+    return number
+
+
+def _choice(*allowed: str) -> Callable[[str, str], str]:
+    def check(name: str, value: str) -> str:
+        if value not in allowed:
+            raise SettingError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    return check
+
+
+def _text(name: str, value: str) -> str:
+    if not value.strip():
+        raise SettingError(f"{name} must not be empty")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str | None  # None: required (secrets)
+    check: Callable[[str, str], object]
+    help: str
+    secret: bool = False
+
+
+def _data_dir_default() -> str:
+    return str(REPO_ROOT / ".data")
+
+
+SETTINGS: dict[str, Setting] = {s.env: s for s in [
+    Setting("SPARKLAYER_ERP_DATA_DIR", _data_dir_default(), _text,
+            "Folder for the ledger (SQLite), the local ERP, the sandbox and finance exports."),
+    Setting("LEDGER_DATABASE_URL", "", _db_url,
+            "The integration ledger. Empty: a SQLite file in the data folder. "
+            "PostgreSQL: postgresql+psycopg2://user:pass@host:5432/db"),
+    Setting("SPARKLAYER_BASE_URL", "http://127.0.0.1:8700", _url,
+            "SparkLayer API root: https://app.sparklayer.io (live), https://test.app.sparklayer.io (test), "
+            "or the local sandbox."),
+    Setting("SPARKLAYER_SITE_ID", "demo-site", _text, "SparkLayer Site ID (Dashboard > Settings > API)."),
+    Setting("SPARKLAYER_CLIENT_ID", "demo-client", _text, "SparkLayer API client id."),
+    Setting("SPARKLAYER_CLIENT_SECRET", None, _text, "SparkLayer API client secret.", secret=True),
+    Setting("SPARKLAYER_REQUESTS_PER_SECOND", "10", _positive_decimal,
+            "Client-side cap on SparkLayer requests per second (avoids 429 storms on large pushes)."),
+    Setting("SPARKLAYER_PACK_SIZE_MODE", "variants", _choice("variants", "ledger"),
+            "variants: write pack sizes to SparkLayer variant settings (custom platforms); "
+            "ledger: the store keeps them in platform metafields, we only record and report the gap."),
+    Setting("ERP_URL", "http://127.0.0.1:8000", _url, "ERP (Tryton) JSON-RPC server root."),
+    Setting("ERP_DATABASE", "erp", _text, "ERP database name."),
+    Setting("ERP_LOGIN", "integration", _text, "ERP integration user (not an administrator)."),
+    Setting("ERP_PASSWORD", None, _text, "ERP integration user's password.", secret=True),
+    Setting("ORDER_PRICE_POLICY", "hold_for_finance", _choice("erp_wins", "sparklayer_wins", "hold_for_finance"),
+            "What to do when a SparkLayer price differs from the ERP price."),
+    Setting("ORDER_PRICE_TOLERANCE", "0.01", _positive_decimal,
+            "Largest per-unit price difference accepted without a price check exception."),
+    Setting("ORDER_POLL_SECONDS", "10", _positive_int, "How often the order sensor looks for new orders."),
+    Setting("ORDER_OVERLAP_SECONDS", "120", _positive_int,
+            "How far back each poll re-reads, so late writes in SparkLayer are never missed."),
+    Setting("ORDER_PAGE_SIZE", "100", _positive_int, "Orders per sensor tick (a backlog drains over ticks)."),
+    Setting("STOCK_SAFETY_BUFFER", "0", _positive_int, "Units per SKU and warehouse kept back from SparkLayer."),
+    Setting("MASS_QUARANTINE_SHARE", "0.2", _share,
+            "Stop a push when more than this share of the source is quarantined (a broken extract)."),
+    Setting("STUCK_ORDER_MINUTES", "15", _positive_int,
+            "An order with no ERP order after this long is reported as stuck."),
+]}
+
+
+def read(env: str, environ: dict[str, str] | None = None) -> object:
+    """Read and check one setting now (for code outside Dagster, e.g. the CLI)."""
+    setting = SETTINGS[env]
+    source = os.environ if environ is None else environ
+    raw = source.get(env)
+    if raw is None or raw == "":
+        if setting.default is None:
+            raise SettingError(f"{env} is not set: {setting.help}")
+        raw = setting.default
+    return setting.check(env, raw) if raw != "" else raw
+
+
+def check(env: str, value: object) -> object:
+    """Check a value that Dagster resolved from ``env`` (resources call this)."""
+    return SETTINGS[env].check(env, str(value))
+
+
+def data_dir() -> Path:
+    path = Path(str(read("SPARKLAYER_ERP_DATA_DIR")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ledger_url() -> str:
+    url = str(read("LEDGER_DATABASE_URL"))
+    return url or f"sqlite:///{data_dir() / 'ledger.sqlite'}"
