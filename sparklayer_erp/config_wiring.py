@@ -6,15 +6,21 @@ import os
 
 import dagster as dg
 
-from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
-from sparklayer_erp.settings import SETTINGS
+from sparklayer_erp.resources import (
+    AlertsResource,
+    ErpResource,
+    LedgerResource,
+    PolicyResource,
+    SparkLayerResource,
+)
+from sparklayer_erp.settings import SETTINGS, TEAMS
 
 
 def env_or_default(env: str) -> str | dg.EnvVar:
     """``dg.EnvVar`` when the variable is set (resolved at run time, shown by name in the UI); else the
     local-stack default. Secrets are always ``dg.EnvVar`` so a missing one fails naming the variable."""
     setting = SETTINGS[env]
-    if setting.secret or os.environ.get(env):
+    if os.environ.get(env) or (setting.secret and setting.default is None):
         return dg.EnvVar(env)
     return setting.default or ""
 
@@ -35,5 +41,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             overlap_seconds=e("ORDER_OVERLAP_SECONDS"), page_size=e("ORDER_PAGE_SIZE"),
             stock_safety_buffer=e("STOCK_SAFETY_BUFFER"), mass_quarantine_share=e("MASS_QUARANTINE_SHARE"),
             stuck_order_minutes=e("STUCK_ORDER_MINUTES"), data_dir=e("SPARKLAYER_ERP_DATA_DIR"),
+        ),
+        "alerts": AlertsResource(
+            smtp_host=e("ALERT_SMTP_HOST"), smtp_port=e("ALERT_SMTP_PORT"), smtp_from=e("ALERT_SMTP_FROM"),
+            smtp_username=e("ALERT_SMTP_USERNAME"), smtp_password=e("ALERT_SMTP_PASSWORD"),
+            **{f"email_{t.lower()}": e(f"ALERT_EMAIL_{t}") for t in TEAMS},
+            **{f"webhook_{t.lower()}": e(f"ALERT_WEBHOOK_{t}") for t in TEAMS},
         ),
     }

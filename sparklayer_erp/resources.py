@@ -135,3 +135,33 @@ class PolicyResource(dg.ConfigurableResource):
             else settings.data_dir()
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Where each owner team's alerts go (ALERT_* variables); empty fields mean "no such channel"."""
+
+    smtp_host: str = ""
+    smtp_port: str = "25"
+    smtp_from: str = "sparklayer-erp@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    email_finance: str = ""
+    email_sales_operations: str = ""
+    email_operations: str = ""
+    email_ecommerce: str = ""
+    webhook_finance: str = ""
+    webhook_sales_operations: str = ""
+    webhook_operations: str = ""
+    webhook_ecommerce: str = ""
+
+    def routing(self):
+        from sparklayer_erp.alerts import AlertRouting
+
+        teams = ("finance", "sales_operations", "operations", "ecommerce")
+        emails = {t: tuple(a.strip() for a in getattr(self, f"email_{t}").split(",") if a.strip()) for t in teams}
+        webhooks = {t: getattr(self, f"webhook_{t}") for t in teams if getattr(self, f"webhook_{t}")}
+        return AlertRouting(
+            smtp_host=self.smtp_host, smtp_port=int(settings.check("ALERT_SMTP_PORT", self.smtp_port)),
+            smtp_from=self.smtp_from, smtp_username=self.smtp_username, smtp_password=self.smtp_password,
+            emails=emails, webhooks=webhooks,
+        )

@@ -78,6 +78,13 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+def _optional(name: str, value: str) -> str:
+    return value
+
+
+TEAMS = ("FINANCE", "SALES_OPERATIONS", "OPERATIONS", "ECOMMERCE")
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
@@ -125,6 +132,16 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "Stop a push when more than this share of the source is quarantined (a broken extract)."),
     Setting("STUCK_ORDER_MINUTES", "15", _positive_int,
             "An order with no ERP order after this long is reported as stuck."),
+    Setting("ALERT_SMTP_HOST", "", _optional, "SMTP server for e-mail alerts (empty: no e-mail)."),
+    Setting("ALERT_SMTP_PORT", "25", _positive_int, "SMTP port."),
+    Setting("ALERT_SMTP_FROM", "sparklayer-erp@localhost", _text, "Sender address of alert e-mails."),
+    Setting("ALERT_SMTP_USERNAME", "", _optional, "SMTP login (empty: no login)."),
+    Setting("ALERT_SMTP_PASSWORD", "", _optional, "SMTP password.", secret=True),
+    *[Setting(f"ALERT_EMAIL_{team}", "", _optional, f"Comma-separated e-mail addresses of the {team.lower()} team.")
+      for team in TEAMS],
+    *[Setting(f"ALERT_WEBHOOK_{team}", "", _optional,
+              f"Slack/Teams-compatible incoming-webhook URL for the {team.lower()} team.", secret=True)
+      for team in TEAMS],
 ]}
 
 
