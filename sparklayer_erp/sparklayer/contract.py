@@ -88,3 +88,28 @@ SYNC_LOG_DATA_TYPES = ("customers", "prices", "products", "stock", "orders", "ex
 #     On platform-connected stores (Shopify/BigCommerce) pack sizes are platform metafields: set
 #     SPARKLAYER_PACK_SIZE_MODE=ledger and the integration records the mapping and reports the gap.
 PACK_SIZE_MODES = ("variants", "ledger")
+
+# --- Added by the sandbox (issue 3): further choices the sandbox had to make; additive only. ---------------
+
+# 13. v2 pagination ({data, pagination}): an empty collection answers total 0 and total_pages 1 (one empty
+#     page, as Laravel-style paginators do); clients stop when current_page >= total_pages or data is empty.
+#     page_size above PRICE_LISTS_MAX_PAGE_SIZE (also used for v2 customers) is a 400, not clamped.
+EMPTY_TOTAL_PAGES = 1
+
+# 14. POST /api/v1/batch-fetch-stock (and batch-delete-stock) body: {"skus": ["SKU-1", ...]}
+#     (the sandbox also accepts a bare array of SKUs).
+STOCK_FETCH_BODY_KEY = "skus"
+
+# 15. calculated_fulfilment_status values, derived from packages: "incoming" (units still open),
+#     "part_shipped", "shipped", "returned", "cancelled" (status cancelled or every unit in a cancellation
+#     package). MonetaryObject currency is lower case as in the documented example ("gbp"): compare
+#     case-insensitively.
+FULFILMENT_STATUSES = ("incoming", "part_shipped", "shipped", "returned", "cancelled")
+
+# 16. GET /api/v1/purchases without limit returns 100 rows; without order_by, newest first (by creation).
+#     order_by accepts last_updated:asc|desc and placed:asc|desc; ties are broken by creation order, so a
+#     limit/offset walk by last_updated:asc is stable. Unknown query parameters are a 400 (typo guard).
+PURCHASES_DEFAULT_LIMIT = 100
+
+# 17. Purchase transactions: total is positive for a payment and negative for a refund, in the purchase's
+#     currency; total_paid (calculated, ignored on PUT) = sum of the totals with apply_to_balance true.
