@@ -29,6 +29,7 @@ setup(
             "pytest>=9,<10",
             "hypothesis>=6.100",
             "ruff>=0.8",
+            "playwright>=1.50",  # drives Debian's Chromium for the UI test; no browser download
         ],
     },
     entry_points={"console_scripts": ["sparklayer-erp=sparklayer_erp.cli:main"]},
