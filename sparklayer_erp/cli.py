@@ -65,35 +65,58 @@ def dagster_home() -> Path:
     return home
 
 
+# Jobs the demo launches once at start so SparkLayer holds the ERP's customers, prices and stock
+# before the simulated buyers arrive (afterwards the schedules keep them in step).
+DEMO_FIRST_JOBS = ("masterdata_job",)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Local ERP + sandbox + Dagster (webserver and daemon) on SQLite, stopped together on Ctrl-C."""
     _load_dotenv(settings.REPO_ROOT / ".env")
+    from sparklayer_erp import demo_bootstrap
     from sparklayer_erp.erp.tryton import local
     from sparklayer_erp.sandbox.server import run_sandbox
 
     data = settings.data_dir()
     env = dict(os.environ, DAGSTER_HOME=str(dagster_home()))
+    ui = f"http://127.0.0.1:{args.port}"
     with ExitStack() as stack:
-        print("== starting the local ERP (Tryton); the first start builds the demo company (~1 min)")
+        print("== starting the local ERP (Tryton); the first start builds the demo company (1-2 min)")
         erp = local.start_server(port=_port_of("ERP_URL"))
         stack.callback(erp.stop)
         print(f"   ERP at {erp.url} database {erp.db_name}")
         sandbox = stack.enter_context(run_sandbox(data / "sandbox.sqlite", port=_port_of("SPARKLAYER_BASE_URL")))
         print(f"   SparkLayer sandbox at {sandbox.base_url}")
-        if args.simulate:
-            from sparklayer_erp.simulator import start_simulator
-
-            stack.callback(start_simulator(sandbox.base_url).stop)
-        print(f"== starting Dagster on http://127.0.0.1:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
+        print(f"== starting Dagster on {ui} (DAGSTER_HOME={env['DAGSTER_HOME']})")
         proc = subprocess.Popen(
             [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.port)],
             cwd=settings.REPO_ROOT, env=env, start_new_session=True,
         )
+        stack.callback(_stop_process_group, proc)
         try:
+            demo_bootstrap.wait_for_location(ui)
+            for job in DEMO_FIRST_JOBS:
+                print(f"   launched {job}: run {demo_bootstrap.launch_job(ui, job)}")
+            if args.automation:
+                print(f"   started: {', '.join(demo_bootstrap.start_automation(ui)) or 'already running'}")
+            if args.simulate:
+                from sparklayer_erp.simulator import start_simulator
+
+                stack.callback(start_simulator(sandbox.base_url).stop)
+                print("   simulated buyers are placing orders in the sandbox")
+            print(f"== ready: open {ui}  (Ctrl-C stops everything)")
             return proc.wait()
         except KeyboardInterrupt:
-            os.killpg(proc.pid, signal.SIGINT)
-            return proc.wait(timeout=30)
+            return 0
+
+
+def _stop_process_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--no-simulate", dest="simulate", action="store_false",
                    help="do not place simulated orders in the sandbox")
+    p.add_argument("--no-automation", dest="automation", action="store_false",
+                   help="leave schedules and sensors off (turn them on in the UI)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sandbox", help="serve the local SparkLayer sandbox")
