@@ -67,7 +67,7 @@ def dagster_home() -> Path:
 
 # Jobs the demo launches once at start so SparkLayer holds the ERP's customers, prices and stock
 # before the simulated buyers arrive (afterwards the schedules keep them in step).
-DEMO_FIRST_JOBS = ("masterdata_job",)
+DEMO_FIRST_JOBS = ("master_data_full_job",)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
