@@ -11,32 +11,21 @@ of plain data for the whole project (push hashes, last-applied order lines, stat
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from sparklayer_erp.domain.hashing import canonical_json as canonical_json  # re-exported
+from sparklayer_erp.domain.hashing import content_hash
 from sparklayer_erp.domain.models import ErpOrderState, ErpOrderStatus, PaymentMethod
-from sparklayer_erp.domain.money import to_money, to_plain
+from sparklayer_erp.domain.money import to_money
 from sparklayer_erp.domain.orders import CANCELLED_STATUS, OrderIn
 from sparklayer_erp.sparklayer.contract import PURCHASE_STATUSES
 
 
 # --- fingerprints --------------------------------------------------------------------------------------
-def canonical_json(obj: object) -> str:
-    """One spelling per value: sorted keys, no whitespace, Decimals by value ("12.50" and "12.5" agree)."""
-    plain = to_plain(obj, decimals_by_value=True)
-    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(obj: object) -> str:
-    """sha256 (hex) of ``canonical_json(obj)``; refuses floats like ``to_plain`` does."""
-    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
-
-
 def order_lines_hash(order: OrderIn) -> str:
     """Fingerprint of what an amendment can change in the ERP: the lines (SKU, quantity, unit price).
 
