@@ -11,12 +11,21 @@ from sparklayer_erp.masterdata_definitions import (
     MASTERDATA_JOBS,
     MASTERDATA_SCHEDULES,
 )
+from sparklayer_erp.monitoring_definitions import (
+    MONITORING_ASSETS,
+    MONITORING_CHECKS,
+    MONITORING_JOBS,
+    MONITORING_SCHEDULES,
+    MONITORING_SENSORS,
+)
+from sparklayer_erp.orders_definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
 
 defs = dg.Definitions(
-    assets=[*MASTERDATA_ASSETS],
-    asset_checks=[*MASTERDATA_CHECKS],
-    jobs=[*MASTERDATA_JOBS],
-    schedules=[*MASTERDATA_SCHEDULES],
+    assets=[*MASTERDATA_ASSETS, *ORDER_ASSETS, *MONITORING_ASSETS],
+    asset_checks=[*MASTERDATA_CHECKS, *MONITORING_CHECKS],
+    jobs=[*MASTERDATA_JOBS, *ORDER_JOBS, *MONITORING_JOBS],
+    schedules=[*MASTERDATA_SCHEDULES, *ORDER_SCHEDULES, *MONITORING_SCHEDULES],
+    sensors=[*ORDER_SENSORS, *MONITORING_SENSORS],
     resources=build_resources(),
     # One process per run: the default multiprocess executor costs ~3 s of start-up per step on a
     # 2-core box, and order sync must take seconds, not minutes.

@@ -248,6 +248,60 @@ class Ledger:
         with self._writing() as session:
             return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
 
+    def claim_orders(self, claims: Sequence[Mapping[str, Any]]) -> set[str]:
+        """:meth:`claim_order` for a batch in one transaction; returns the purchase ids this call inserted.
+
+        Each claim holds ``claim_order``'s arguments by name (``purchase_id``, ``account_code``,
+        ``payment_method``, ``content_hash`` and optionally the keyword ones). One commit for the batch, so a
+        backlog is not paced by the disk's fsync.
+        """
+        now = self._now()
+        rows = []
+        for claim in claims:
+            _text(claim["purchase_id"], "purchase_id")
+            rows.append({
+                "purchase_id": claim["purchase_id"],
+                "account_code": claim.get("account_code"),
+                "payment_method": str(claim["payment_method"]),
+                "sync_state": str(claim.get("sync_state", SyncState.CLAIMED)),
+                "content_hash": claim.get("content_hash"),
+                "sparklayer_updated_at": claim.get("sparklayer_updated_at"),
+                "total": claim.get("total"),
+                "currency": claim.get("currency"),
+                "created_at": now,
+                "updated_at": now,
+            })
+        inserted: set[str] = set()
+        with self._writing() as session:
+            for chunk in _chunks(rows, IN_CHUNK):
+                stmt = (
+                    self._insert(ORDER_LINKS)
+                    .values(list(chunk))
+                    .on_conflict_do_nothing(index_elements=[ORDER_LINKS.c.purchase_id])
+                    .returning(ORDER_LINKS.c.purchase_id)
+                )
+                inserted.update(session.execute(stmt).scalars())
+        return inserted
+
+    def update_order_links(self, changes: Mapping[str, Mapping[str, Any]]) -> int:
+        """:meth:`update_order_link` for many links in one transaction; returns how many links existed."""
+        updated = 0
+        with self._writing() as session:
+            for purchase_id, fields in changes.items():
+                values = dict(fields)
+                unknown = set(values) - UPDATABLE_ORDER_FIELDS
+                if unknown:
+                    raise TypeError(f"order links have no updatable field(s): {', '.join(sorted(unknown))}")
+                for name in ("payment_method", "sync_state"):
+                    if values.get(name) is not None:
+                        values[name] = str(values[name])
+                result = session.execute(
+                    update(ORDER_LINKS).where(ORDER_LINKS.c.purchase_id == purchase_id)
+                    .values(**values, updated_at=self._now())
+                )
+                updated += result.rowcount  # type: ignore[attr-defined]
+        return updated
+
     def get_order_link(self, purchase_id: str) -> OrderLink | None:
         with self._reading() as session:
             row = session.execute(
@@ -630,6 +684,33 @@ class Ledger:
         )
         with self._writing() as session:
             return int(session.execute(stmt).scalar_one())
+
+    def audit_many(
+        self,
+        entries: Sequence[
+            tuple[AuditSystem | str, str, str, bytes | str | Mapping[str, Any] | list[Any] | None,
+                  AuditOutcome | str, Mapping[str, Any] | None]
+        ],
+    ) -> int:
+        """:meth:`audit` for a batch of ``(system, operation, key, request_body, outcome, detail)`` in one
+        transaction; returns how many rows were written."""
+        now = self._now()
+        rows = [
+            {
+                "at": now,
+                "system": AuditSystem(system).value,
+                "operation": _text(operation, "operation"),
+                "key": _text(str(key), "key"),
+                "request_digest": request_digest(body),
+                "outcome": AuditOutcome(outcome).value,
+                "detail": to_json_doc(redact(detail)) if detail is not None else None,
+            }
+            for system, operation, key, body, outcome, detail in entries
+        ]
+        if rows:
+            with self._writing() as session:
+                session.execute(self._insert(AUDIT_LOG), rows)
+        return len(rows)
 
     def audit_entries(
         self,

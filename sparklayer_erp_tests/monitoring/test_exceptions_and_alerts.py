@@ -1,0 +1,218 @@
+"""Exceptions reach people: the Dagster view, alerts over real SMTP and webhook sockets (once per exception),
+the daily digest, SparkLayer's sync log, a person accepting an exception, and sync-failure alerts.
+
+Driven through the Dagster assets (``dg.materialize``) on a private ERP and shop, like the schedules run them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from email import message_from_string
+from email.policy import default as email_policy
+
+import dagster as dg
+import pytest
+
+from sparklayer_erp import demo_data
+from sparklayer_erp.accept_exception import accept_exception_job
+from sparklayer_erp.alerts import AlertRouting
+from sparklayer_erp.assets.monitoring import drift_monitor, integration_exceptions, sync_failure_alerts
+from sparklayer_erp.domain.exception_kinds import Entity, problem
+from sparklayer_erp.flows import monitoring as flow
+from sparklayer_erp.flows.order_followup import OrderFollowup
+from sparklayer_erp.flows.order_sync import OrderSync, SyncSettings
+from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.resources import AlertsResource, LedgerResource
+from sparklayer_erp.sparklayer import contract
+from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests.monitoring.conftest import resources_for
+from sparklayer_erp_tests.sinks import smtp_sink, webhook_receiver
+
+pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning")
+
+COLA = [("SKU-COLA-L", 24)]
+NO_GRACE = {"ops": {"drift_monitor": {"config": {"status_grace_minutes": 0, "payment_grace_minutes": 0}}}}
+SYNCS = ("orders", "stock", "prices", "customers", "products")
+
+
+@pytest.fixture(scope="module")
+def sinks():
+    with smtp_sink() as smtp, webhook_receiver() as hook:
+        yield smtp, hook
+
+
+def _alerts(smtp, hook) -> AlertsResource:
+    url = f"http://127.0.0.1:{hook.server_address[1]}"
+    return AlertsResource(smtp_host="127.0.0.1", smtp_port=str(smtp.server_address[1]),
+                          email_finance="controller@example.com", email_operations="ops@example.com,wh@example.com",
+                          webhook_finance=f"{url}/finance", webhook_sales_operations=f"{url}/sales")
+
+
+def _run(assets, resources, run_config=None) -> dict:
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(assets, resources=resources, instance=instance, run_config=run_config)
+    assert result.success
+    return {e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()}
+
+
+def _mails(smtp) -> list:
+    return [message_from_string(m["data"], policy=email_policy) for m in smtp.messages]
+
+
+def test_new_exceptions_alert_their_team_once_and_a_person_can_accept_one(
+        shop, ledger, erp, client, wh, sandbox, erp_server, ledger_url, sinks, tmp_path):
+    smtp, hook = sinks
+    for name in SYNCS:
+        ledger.record_sync_success(name)
+    buyer = shop.demo("C1006")
+    card = shop.place(buyer, COLA, "platform_upfront")
+    shipped = shop.place(buyer, COLA, "invoice")
+    newcomer = demo_data.UNLINKED_SPARKLAYER_CUSTOMER["id"]
+    held = sandbox.admin.place_order(newcomer, COLA, "platform_upfront",
+                                     unit_price_overrides={"SKU-COLA-L": "0.70"})["purchase_identifiers"]["sparklayer"]
+    purchases = [client.get_purchase("sparklayer", p) for p in (card, shipped, held)]
+    OrderSync(ledger, erp, SyncSettings(record_card_payments=False), client=client).run(purchases)
+    warehouse.post_invoices(wh, ledger.get_order_link(card).erp_order_id)  # paid by card, unpaid in the ERP
+    warehouse.ship_order(wh, ledger.get_order_link(shipped).erp_order_id, tracking="TRK-ALERT")
+    resources = resources_for(ledger_url, sandbox, erp_server, tmp_path / "data", alerts=_alerts(smtp, hook))
+
+    meta = _run([drift_monitor, integration_exceptions], resources, NO_GRACE)
+
+    open_rows = ledger.open_exceptions()
+    by_team = {team: sorted(r.id for r in open_rows if r.owner_team == team)
+               for team in ("finance", "operations", "sales_operations")}
+    assert {(r.kind, r.entity_id) for r in open_rows} >= {
+        ("paid_in_shop_unpaid_in_erp", card), ("status_mismatch", shipped), ("missing_customer_link", held),
+        ("order_stuck", held), ("customer_without_account_code", newcomer)}
+    mails = {m["To"]: m for m in _mails(smtp)}
+    assert set(mails) == {"controller@example.com", "ops@example.com, wh@example.com"}  # one per team
+    finance_mail = mails["controller@example.com"].get_content()
+    assert card in finance_mail and "What to do:" in finance_mail
+    assert f"{len(by_team['finance'])} new" in mails["controller@example.com"]["Subject"]
+    assert shipped in mails["ops@example.com, wh@example.com"].get_content()
+    posts = {p["path"]: p["json"] for p in hook.received}
+    assert set(posts) == {"/finance", "/sales"}
+    assert sorted(posts["/finance"]["exception_ids"]) == by_team["finance"]
+    assert sorted(posts["/sales"]["exception_ids"]) == by_team["sales_operations"]
+    assert posts["/sales"]["text"].startswith("[sparklayer-erp]")  # what Slack and Teams display
+    view = meta["integration_exceptions"]
+    assert view["open"].value == len(open_rows)
+    assert view["open_finance"].value == len(by_team["finance"])
+    table = view["by_owner_and_kind"].value
+    assert {(r.data["owner"], r.data["kind"]) for r in table.records} >= {
+        ("Finance", "paid_in_shop_unpaid_in_erp"), ("Operations", "status_mismatch")}
+    assert "What to do" in view["open_exceptions"].value
+    assert meta["drift_monitor"]["newly_opened"].value >= 4
+    log = sandbox.admin.sync_log(contract.SYNC_LOG_INTEGRATION, flow.SYNC_LOG_DATA_TYPE)
+    assert len(log["errors"]) == len(open_rows)
+    assert any(e["message"].startswith("[orders] [Finance] Paid by card") for e in log["errors"])
+
+    # the next evaluation finds the same problems: no second alert, no second sync-log write
+    sent_before, posts_before = len(smtp.messages), len(hook.received)
+    again = _run([drift_monitor, integration_exceptions], resources, NO_GRACE)
+    assert (len(smtp.messages), len(hook.received)) == (sent_before, posts_before)
+    assert again["integration_exceptions"]["alerts_sent"].value == []
+    assert again["integration_exceptions"]["sparklayer_sync_log_errors"].value == "unchanged"
+
+    # finance decides the card order needs no action here (e.g. refunded through the provider)
+    unpaid = next(r for r in open_rows if r.kind == "paid_in_shop_unpaid_in_erp")
+    accepted = accept_exception_job.execute_in_process(
+        run_config={"ops": {"accept_exception": {"config": {
+            "exception_id": unpaid.id, "reason": "Refunded by the card provider on 26 Nov", "by": "Fiona (finance)"}}}},
+        resources={"ledger": LedgerResource(database_url=ledger_url)})
+    assert accepted.success
+
+    later = _run([drift_monitor, integration_exceptions], resources, NO_GRACE)
+
+    row = ledger.get_exception(unpaid.id)
+    assert row.status == "accepted" and row.count == unpaid.count + 2  # still counted, decision kept
+    assert (len(smtp.messages), len(hook.received)) == (sent_before, posts_before)
+    view = later["integration_exceptions"]
+    assert view["accepted"].value == 1 and "Refunded by the card provider" in view["accepted_exceptions"].value
+    log = sandbox.admin.sync_log(contract.SYNC_LOG_INTEGRATION, flow.SYNC_LOG_DATA_TYPE)
+    assert card not in json.dumps(log["errors"]) and len(log["errors"]) == len(open_rows) - 1
+
+    # the ERP's truth reaches the shop: the status mismatch closes by itself, nobody is alerted about that
+    OrderFollowup(ledger, erp, client).write_back_status()
+    final = _run([drift_monitor, integration_exceptions], resources, NO_GRACE)
+    assert final["drift_monitor"]["resolved_by_kind"].value.get("status_mismatch") == 1
+    assert ledger.open_exceptions(kind="status_mismatch") == []
+    assert final["integration_exceptions"]["open"].value == len(open_rows) - 2
+    assert len(smtp.messages) == sent_before
+
+
+def test_a_wrong_id_fails_the_accept_job_with_a_plain_message(ledger_url):
+    result = accept_exception_job.execute_in_process(
+        run_config={"ops": {"accept_exception": {"config": {"exception_id": 999_999, "reason": "x", "by": "me"}}}},
+        resources={"ledger": LedgerResource(database_url=ledger_url)}, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "no exception with id 999999" in failure.event_specific_data.error.message
+
+
+def test_daily_digest_goes_out_once_a_day_per_team(ledger_url, sinks):
+    smtp, hook = sinks
+    day_before = dt.datetime(2026, 11, 25, 6, tzinfo=dt.UTC)
+    with Ledger.from_url(ledger_url, clock=lambda: day_before) as early:  # the digest clock started yesterday
+        early.record_sync_success(flow.DIGEST_SYNC_NAME)
+    routing = AlertRouting(smtp_host="127.0.0.1", smtp_port=smtp.server_address[1],
+                           emails={"finance": ("controller@example.com",)})
+    with Ledger.from_url(ledger_url) as ledger:
+        p = problem("price_mismatch", Entity.ORDER, "purchase-digest-1", order="#9001", account_code="C1003",
+                    lines="SKU-OJ-S 12 units at 1.50, ERP 1.62")
+        ledger.raise_exception(p.kind, p.owner_team, p.entity_type, p.entity_id, p.message, p.action, p.detail)
+        ledger.accept(ledger.raise_exception(p.kind, p.owner_team, p.entity_type, "purchase-digest-2", p.message,
+                                             p.action).id, "agreed with the buyer", "Fiona")
+        open_finance = [r for r in ledger.open_exceptions() if r.owner_team == "finance"]
+        before = len(smtp.messages)
+        now = dt.datetime.now(dt.UTC)
+        hour = (now - dt.timedelta(hours=1)).hour  # the digest hour has just passed
+
+        report = flow.send_digest_if_due(ledger, routing, now, hour)
+        again = flow.send_digest_if_due(ledger, routing, now + dt.timedelta(minutes=5), hour)
+
+    assert report is not None and again is None
+    (mail,) = [m for m in _mails(smtp)[before:] if m["To"] == "controller@example.com"]
+    assert f"Daily digest: {len(open_finance)} open for finance" in mail["Subject"]
+    body = mail.get_content()
+    assert all(r.entity_id in body for r in open_finance) and "purchase-digest-2" not in body  # accepted: left out
+
+
+def test_a_failed_sync_alerts_operations_once_per_outage(ledger_url, sinks):
+    smtp, hook = sinks
+    url = f"http://127.0.0.1:{hook.server_address[1]}/ops"
+
+    @dg.op
+    def push(context) -> None:  # (no annotation: this module's annotations are strings)
+        if context.run.tags.get("fail"):
+            raise dg.Failure("the ERP did not answer")
+
+    @dg.job(name="stock_push_job")
+    def stock_push_job() -> None:
+        push()
+
+    resources = {"ledger": LedgerResource(database_url=ledger_url), "alerts": AlertsResource(webhook_operations=url)}
+
+    def run_and_sense(instance: dg.DagsterInstance, fail: bool) -> None:
+        result = stock_push_job.execute_in_process(instance=instance, tags={"fail": "1"} if fail else {},
+                                                   raise_on_error=False)
+        assert result.success is not fail
+        if fail:
+            event = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+            context = dg.build_run_status_sensor_context(
+                sensor_name="sync_failure_alerts", dagster_event=event, dagster_instance=instance,
+                dagster_run=result.dagster_run, resources=resources).for_run_failure()
+            sync_failure_alerts(context)
+
+    def ops_posts() -> list[dict]:
+        return [p["json"] for p in hook.received if p["path"] == "/ops"]
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_and_sense(instance, fail=True)
+        run_and_sense(instance, fail=True)  # the same outage: no second alert
+        assert len(ops_posts()) == 1
+        assert ops_posts()[0]["category"] == "sync_failure" and "stock_push_job" in ops_posts()[0]["subject"]
+        run_and_sense(instance, fail=False)  # it recovered ...
+        run_and_sense(instance, fail=True)  # ... and failed again: a new outage, a new alert
+        assert len(ops_posts()) == 2

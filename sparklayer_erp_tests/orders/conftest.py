@@ -1,0 +1,102 @@
+"""Order-to-cash fixtures: the real Tryton (session), a sandbox shop per module, a fresh ledger per test.
+
+Tests share one ERP database with every other module, so they isolate themselves by data: their own
+purchases (checked by purchase id), demo customers without a credit limit for committed orders, and fresh
+customers (``shop.new_customer``) whenever a test depends on a credit position.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sparklayer_erp.erp.tryton.adapter import TrytonErp
+from sparklayer_erp.erp.tryton.rpc import TrytonRpc
+from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
+from sparklayer_erp.sandbox.server import SandboxHandle, run_sandbox
+from sparklayer_erp.sparklayer.client import SparkLayerClient
+from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests.orders.shop import SITE, Shop
+
+
+@pytest.fixture(scope="module")
+def erp(tryton_server) -> Iterator[TrytonErp]:
+    adapter = TrytonErp(tryton_server.url, tryton_server.db_name, tryton_server.login, tryton_server.password)
+    yield adapter
+    adapter.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    with run_sandbox(tmp_path_factory.mktemp("sandbox") / "shop.sqlite") as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def client(sandbox: SandboxHandle) -> Iterator[SparkLayerClient]:
+    """The integration's SparkLayer client, with short back-offs so fault tests stay quick."""
+    with SparkLayerClient(sandbox.base_url, SITE["site_id"], SITE["client_id"], SITE["client_secret"],
+                          requests_per_second=None, backoff_initial_s=0.05, backoff_max_s=0.5,
+                          timeout=5.0) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def shop(sandbox: SandboxHandle, client: SparkLayerClient, erp: TrytonErp, tryton_server) -> Iterator[Shop]:
+    admin = warehouse.admin(tryton_server)
+    yield Shop(sandbox, client, erp, admin)
+    admin.close()
+
+
+@pytest.fixture(scope="module")
+def wh(tryton_server) -> Iterator[TrytonRpc]:
+    """A warehouse / finance person in the ERP."""
+    rpc = warehouse.person(tryton_server)
+    yield rpc
+    rpc.close()
+
+
+@pytest.fixture(scope="module")
+def operator(tryton_server) -> Iterator[TrytonRpc]:
+    """A person in the ERP who may approve over a credit warning."""
+    rpc = warehouse.operator(tryton_server)
+    yield rpc
+    rpc.close()
+
+
+@pytest.fixture
+def ledger_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/ledger-{uuid.uuid4().hex[:6]}.sqlite"
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    store = Ledger.from_url(ledger_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def resources(ledger_url: str, sandbox: SandboxHandle, tryton_server) -> dict:
+    """The Dagster resources pointed at this test's ledger, the module's sandbox and the real ERP."""
+    return resources_for(ledger_url, sandbox, tryton_server)
+
+
+def resources_for(ledger_url: str, sandbox: SandboxHandle, tryton_server, *, price_policy: str = "hold_for_finance",
+                  page_size: int = 100) -> dict:
+    return {
+        "ledger": LedgerResource(database_url=ledger_url),
+        "sparklayer": SparkLayerResource(base_url=sandbox.base_url, site_id=SITE["site_id"],
+                                         client_id=SITE["client_id"], client_secret=SITE["client_secret"],
+                                         requests_per_second="100"),
+        "erp": ErpResource(url=tryton_server.url, database=tryton_server.db_name, login=tryton_server.login,
+                           password=tryton_server.password),
+        "policy": PolicyResource(price_policy=price_policy, price_tolerance="0.01", overlap_seconds="120",
+                                 page_size=str(page_size)),
+    }
+
+

@@ -1,0 +1,79 @@
+"""The order sensor: bounded ticks, deterministic run keys, a cursor that is never trusted alone."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from sparklayer_erp.config_wiring import build_resources
+from sparklayer_erp.domain.order_polling import PollCursor
+from sparklayer_erp.ledger import SyncState
+from sparklayer_erp.orders_definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
+from sparklayer_erp.sensors.orders import order_sensor
+from sparklayer_erp_tests.orders.conftest import resources_for
+from sparklayer_erp_tests.orders.shop import Shop
+
+SYNC = [a for a in ORDER_ASSETS if a.key.path[-1] == "erp_sales_orders"]
+
+
+def _tick(instance, resources, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+    return order_sensor(context)
+
+
+def _run(request: dg.RunRequest, resources) -> dict:
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(SYNC, resources=resources, instance=instance, run_config=request.run_config,
+                                tags=request.tags)
+    assert result.success
+    return result.get_asset_materialization_events()[0].materialization.metadata
+
+
+def test_ticks_drain_a_backlog_in_bounded_batches_and_never_request_twice(shop: Shop, ledger, ledger_url,
+                                                                         sandbox, tryton_server):
+    buyer = shop.demo("C1024")
+    shop.link(ledger, buyer)
+    pids = [shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po=f"PO-TICK-{n}") for n in range(3)]
+    resources = resources_for(ledger_url, sandbox, tryton_server, page_size=2)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, resources, None)
+        second = _tick(instance, resources, first.cursor)
+        third = _tick(instance, resources, second.cursor)
+        again = _tick(instance, resources, None)  # a lost cursor plans the same first batch ...
+
+    (r1,), (r2,) = first.run_requests, second.run_requests
+    ids1 = r1.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"]
+    ids2 = r2.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"]
+    assert (ids1, ids2) == (pids[:2], pids[2:])  # oldest change first, at most ORDER_PAGE_SIZE per run
+    assert r1.tags["erp/writer"] == "orders" and r1.run_key != r2.run_key
+    assert not third.run_requests  # already requested: the cursor remembers what it asked for
+    assert again.run_requests[0].run_key == r1.run_key  # ... with the same run key, which Dagster dedupes
+    assert PollCursor.from_json(third.cursor).high_water is not None
+
+    created = sum(_run(r, resources)["created"].value for r in (r1, r2))
+    assert created == 3 and shop.erp_order_count(pids) == {pid: 1 for pid in pids}
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        fresh = _tick(instance, resources, None)  # cursor lost: the ledger knows they were applied
+        shop.cancel(pids[1])  # the buyer changes their mind: a new version of one purchase
+        later = _tick(instance, resources, third.cursor)
+    assert not fresh.run_requests
+    (r3,) = later.run_requests
+    assert r3.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"] == [pids[1]]
+    assert _run(r3, resources)["cancelled"].value == 1
+    assert ledger.get_order_link(pids[1]).sync_state == SyncState.CANCELLED
+
+
+def test_the_order_definitions_load_with_writer_tags_and_schedules():
+    defs = dg.Definitions(assets=ORDER_ASSETS, jobs=ORDER_JOBS, schedules=ORDER_SCHEDULES, sensors=ORDER_SENSORS,
+                          resources=build_resources(), executor=dg.in_process_executor)
+    dg.Definitions.validate_loadable(defs)
+    for job in ("order_sync_job", "order_followup_job"):
+        assert defs.resolve_job_def(job).tags["erp/writer"] == "orders"
+    assert {s.name: s.cron_schedule for s in ORDER_SCHEDULES} == {
+        "order_followup_schedule": "*/2 * * * *", "order_sweep_schedule": "*/10 * * * *"}
+    assert order_sensor.minimum_interval_seconds == 10
+    assert all(a.op.retry_policy is not None and a.op.retry_policy.max_retries >= 1 for a in ORDER_ASSETS)
+    assert {a.key.path[-1]: a.group_names_by_key[a.key] for a in ORDER_ASSETS} == {
+        "erp_sales_orders": "orders", "erp_order_approvals": "orders", "erp_card_payments": "orders",
+        "sparklayer_order_status": "orders"}
