@@ -132,6 +132,12 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "Stop a push when more than this share of the source is quarantined (a broken extract)."),
     Setting("STUCK_ORDER_MINUTES", "15", _positive_int,
             "An order with no ERP order after this long is reported as stuck."),
+    Setting("ORDER_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+            "on: the order sensor and order schedules start running when the code location loads "
+            "(otherwise turn them on in the UI's Automation tab)."),
+    Setting("MASTERDATA_STOCK_CRON", "*/5 * * * *", _text, "When stock is pushed to SparkLayer (cron, UTC)."),
+    Setting("MASTERDATA_HOURLY_CRON", "7 * * * *", _text,
+            "When customers, credit status, prices and pack sizes are pushed (cron, UTC)."),
     Setting("ALERT_SMTP_HOST", "", _optional, "SMTP server for e-mail alerts (empty: no e-mail)."),
     Setting("ALERT_SMTP_PORT", "25", _positive_int, "SMTP port."),
     Setting("ALERT_SMTP_FROM", "sparklayer-erp@localhost", _text, "Sender address of alert e-mails."),
