@@ -105,7 +105,7 @@ class StockLevel:
     sku: str
     warehouse_code: str
     on_hand: Decimal
-    reserved: Decimal  # allocated to shipments
+    reserved: Decimal  # committed to customer shipments (committed orders), not yet picked
 
     @property
     def free(self) -> Decimal:

@@ -7,6 +7,7 @@ customers where a customer's credit position matters.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,7 @@ from sparklayer_erp.domain.models import (
 )
 from sparklayer_erp.erp.port import ErpPort, ErpTechnicalError
 from sparklayer_erp.erp.tryton import conventions as conv
-from sparklayer_erp.erp.tryton.adapter import TrytonErp, UnknownErpReference
+from sparklayer_erp.erp.tryton.adapter import CREATE_CHUNK, TrytonErp, UnknownErpReference
 from sparklayer_erp_tests.erp_tryton import warehouse
 
 pytestmark = pytest.mark.tryton
@@ -144,18 +145,48 @@ def test_twelve_units_as_one_case_move_forecast_by_twelve_and_reservation_is_the
     (status,) = erp.order_status([result.order.erp_id])
     assert [(ln.sku, ln.quantity, ln.unit) for ln in status.lines] == [(sku, Decimal(1), CASE12)]
     assert forecast() == before_forecast - 12
-    assert level().on_hand == before.on_hand and level().reserved == before.reserved  # not allocated yet
+    assert level().on_hand == before.on_hand and level().reserved == before.reserved + 12  # committed
     assert not status.point_of_no_return
 
     assert warehouse.assign_shipments(wh, result.order.erp_id) == ["assigned"]  # a warehouse person acts
     after = level()
-    assert after.reserved == before.reserved + 12 and after.on_hand == before.on_hand
+    assert after.reserved == before.reserved + 12 and after.on_hand == before.on_hand  # counted once
     (status,) = erp.order_status([result.order.erp_id])
     assert status.point_of_no_return and status.state == ErpOrderState.COMMITTED
 
     for action in (erp.cancel_order(result.order.erp_id), erp.amend_order(result.order.erp_id, [line()])):
         assert not action.ok and action.refusal.reason == RefusalReason.POINT_OF_NO_RETURN
     assert warehouse.shipment_states(wh, result.order.erp_id) == ["assigned"]  # nothing was touched
+
+
+def test_reserved_is_what_committed_orders_hold_until_it_is_picked(erp, wh, uid):
+    """Committed but not yet assigned still counts (else the shop sells it again); cancelling releases it;
+    picking moves the goods out of on hand, so they leave reserved at the same moment."""
+    sku = "SKU-FLAP-L"  # a case of 12
+
+    def level():
+        return next(s for s in erp.list_stock() if s.sku == sku and s.warehouse_code == "WH")
+
+    before = level()
+    kept, dropped = erp.create_orders([
+        draft(f"{uid}-keep", code="C1006", lines=(line(sku, "2", CASE12, "16.20"),)),
+        draft(f"{uid}-drop", code="C1006", lines=(line(sku, "3", "Unit", "1.35"),)),
+    ])
+    assert [r.order.state for r in (kept, dropped)] == [ErpOrderState.COMMITTED] * 2
+    assert warehouse.shipment_states(wh, kept.order.erp_id) == ["waiting"]  # nobody assigned anything
+    committed = level()
+    assert (committed.on_hand, committed.reserved) == (before.on_hand, before.reserved + 24 + 3)
+
+    assert warehouse.assign_shipments(wh, kept.order.erp_id) == ["assigned"]
+    assert level() == committed  # allocating it does not count it again
+
+    assert erp.cancel_order(dropped.order.erp_id).ok
+    assert level().reserved == before.reserved + 24
+
+    wh.model("stock.shipment.out", "pick", warehouse.shipment_ids(wh, kept.order.erp_id))
+    picked = level()
+    assert (picked.on_hand, picked.reserved) == (before.on_hand - 24, before.reserved)
+    assert picked.free == committed.free + 3  # only the cancelled order changed what can be sold
 
 
 def test_unknown_customer_unknown_sku_and_fractional_cases_are_refused_without_an_order(erp, wh, uid):
@@ -185,6 +216,31 @@ def test_lookup_before_create_returns_the_existing_order(erp, wh, uid):
     assert [web_id_count(wh, f"{uid}-{s}") for s in "abc"] == [1, 1, 1]
     found = erp.find_orders([f"{uid}-a", f"{uid}-b", f"{uid}-zzz"])
     assert set(found) == {f"{uid}-a", f"{uid}-b"} and found[f"{uid}-a"].number == first.order.number
+
+
+def test_a_batch_larger_than_one_tryton_call_can_take_is_created_whole(erp, uid):
+    """Tryton on SQLite fails a create (or quote) of ~100+ sales at once (parser stack overflow, HTTP 503);
+    the adapter splits the batch itself. C1006 and C1012 have no credit limit."""
+    assert CREATE_CHUNK < 100  # one call stays below where SQLite overflows
+    drafts = [draft(f"{uid}-{i:03}", code=("C1006", "C1012")[i % 2], commit=False,
+                    method=PaymentMethod.ON_ACCOUNT, lines=(line("SKU-COLA-S", "1", "Unit", "0.77"),))
+              for i in range(120)]
+    results = erp.create_orders(drafts)
+    assert [r.purchase_id for r in results] == [d.purchase_id for d in drafts]
+    assert all(r.refusal is None and not r.already_existed for r in results)
+    assert {r.order.state for r in results} == {ErpOrderState.PENDING_APPROVAL}
+    assert len({r.order.erp_id for r in results}) == 120
+    found = erp.find_orders([d.purchase_id for d in drafts])
+    assert {pid: ref.erp_id for pid, ref in found.items()} == {r.purchase_id: r.order.erp_id for r in results}
+
+
+def test_a_multi_line_description_is_stored_as_one_line(erp, wh, uid):
+    """Tryton refuses a line break in sale.description; the adapter normalises, so the order is created."""
+    text = f"SparkLayer order {uid}\nPrice: SKU-COLA-L kept at the ERP price\r\n\tnote"
+    result = one(erp, replace(draft(f"{uid}-desc", commit=False), description=text))
+    assert result.refusal is None and result.order is not None
+    stored = wh.search_read("sale.sale", [("id", "=", result.order.erp_id)], ["description"])[0]["description"]
+    assert stored == f"SparkLayer order {uid} / Price: SKU-COLA-L kept at the ERP price / note"
 
 
 def test_a_concurrent_writer_hits_the_unique_constraint_and_we_return_its_order(tryton_server, wh, uid):

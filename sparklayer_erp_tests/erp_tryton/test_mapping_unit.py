@@ -10,7 +10,9 @@ import pytest
 from sparklayer_erp.domain.models import ErpOrderState
 from sparklayer_erp.erp.port import ErpTechnicalError
 from sparklayer_erp.erp.tryton.adapter import (
+    DESCRIPTION_MAX,
     invoice_from_row,
+    order_description,
     order_state,
     payment_term_days,
     plan_confirm,
@@ -143,3 +145,22 @@ def test_plan_confirm_batches_only_what_cannot_breach_a_limit_together():
         7: row(40, "9.12", "0"),  # on hold (limit 0)
     }
     assert plan_confirm([1, 2, 3, 4, 5, 6, 7], rows) == ([3, 4, 5, 6], [1, 2, 7])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("SparkLayer order #1001", "SparkLayer order #1001"),
+    ("SparkLayer order #1001\nPrice: SKU-A at 9.12", "SparkLayer order #1001 / Price: SKU-A at 9.12"),
+    ("  a\r\n\r\n\tb  c \rd\x0be\x0cf\n", "a / b c / d / e / f"),  # every break Tryton refuses
+    ("SparkLayer order #1 · Price: x", "SparkLayer order #1 · Price: x"),  # the order flow's own joining
+    ("", None), (None, None), (" \n\t\n ", None),
+])
+def test_order_description_is_one_trimmed_line(text, expected):
+    assert order_description(text) == expected
+
+
+def test_order_description_is_cut_to_a_sane_length():
+    long = "SparkLayer order #1\n" + "\n".join(f"Price: SKU-{i} kept at the ERP price" for i in range(40))
+    cut = order_description(long)
+    assert len(cut) == DESCRIPTION_MAX and cut.endswith("…") and cut.startswith("SparkLayer order #1 / Price")
+    assert not any(ch in cut for ch in "\t\n\r\x0b\x0c")
+    assert order_description("x" * DESCRIPTION_MAX) == "x" * DESCRIPTION_MAX  # exactly the limit: kept whole

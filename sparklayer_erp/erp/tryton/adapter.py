@@ -8,9 +8,11 @@ Decisions this module makes, because Tryton leaves them open (details in each me
 * **Credit hold** = the ``Credit hold`` party category, or a credit limit of 0 (the seed sets both).
 * **Contract customers**: ``sale_price_list`` is the contract list; their level is recognised by the contract
   list's product-less fallback lines being identical to a level list's lines (``None`` if they match none).
-* **Stock**: on hand = storage zone of the warehouse (done moves up to today); reserved = moves in state
-  ``assigned`` out of that storage zone (stock allocated to a shipment but not yet picked). ``quantity -
-  forecast_quantity`` is *not* a reservation (it counts every waiting sale), so it is not used.
+* **Stock**: on hand = storage zone of the warehouse (done moves up to today); reserved = committed to
+  customer shipments: open moves to a customer whose goods are still in that storage zone (shipment draft,
+  waiting or assigned; once picked they have left on hand). A committed order counts before anyone assigns
+  it, so the shop cannot sell its stock again. Not ``quantity - forecast_quantity``: that also nets
+  incoming supplier moves.
 * **Point of no return** = any shipment assigned/picked/packed/shipped/done, or any line move assigned/done
   (``assign_try`` can allocate part of a shipment and leave the shipment ``waiting``).
 * **Batch confirm and credit**: Tryton checks every sale of a ``confirm`` call *before* it confirms any of
@@ -62,7 +64,14 @@ from sparklayer_erp.erp.tryton.rpc import TrytonRpc, TrytonUserError, TrytonUser
 PONR_SHIPMENT_STATES = frozenset({"assigned", "picked", "packed", "shipped", "done"})
 ALLOCATED_MOVE_STATES = frozenset({"assigned", "done"})
 _CANCELLABLE_SHIPMENT_STATES = frozenset({"draft", "waiting"})
+# Customer shipments whose goods are still in the storage zone: picking moves them to the output dock.
+_UNPICKED_SHIPMENT_STATES = ("draft", "waiting", "assigned")
+_CLOSED_MOVE_STATES = ("done", "cancelled")
 _READ_CHUNK = 200
+# Orders per sale.sale create/quote/confirm call. Tryton on SQLite builds one SQL statement over every record
+# of a call, and above ~100 sales SQLite fails with "parser stack overflow" (HTTP 503, nothing written).
+CREATE_CHUNK = 50
+DESCRIPTION_MAX = 250  # characters of sale.description: enough for a reference and a few notes
 
 # Enough to map the state (a "done" sale may be a cancellation), cheap enough for every create.
 _REF_FIELDS = (
@@ -274,6 +283,18 @@ def quantity_is_whole(quantity: Decimal, rounding: Decimal) -> bool:
     if rounding <= 0:
         return True
     return quantity % rounding == 0
+
+
+def order_description(text: str | None) -> str | None:
+    """``sale.description`` is a Char: Tryton refuses line breaks and tabs in it, and it is shown in one-line
+    lists. Lines become " / "-separated parts (blank ones dropped), runs of spaces and tabs one space, and
+    the text is cut to ``DESCRIPTION_MAX`` characters with an ellipsis, so callers may pass any text.
+    Empty -> ``None``."""
+    parts = (" ".join(line.split()) for line in (text or "").splitlines())
+    joined = " / ".join(part for part in parts if part)
+    if len(joined) > DESCRIPTION_MAX:
+        joined = joined[:DESCRIPTION_MAX - 1].rstrip(" /") + "…"
+    return joined or None
 
 
 def _level_signature(lines: Iterable[Mapping[str, Any]]) -> tuple:
@@ -647,11 +668,16 @@ class TrytonErp:
 
     @port_method
     def list_stock(self) -> list[StockLevel]:
-        """Per warehouse: on hand in its storage zone, and reserved = assigned moves out of that zone.
+        """Per warehouse: on hand in its storage zone, and reserved = committed to customer shipments.
+
+        Reserved is every open (not done, not cancelled) move from the warehouse to a customer whose goods
+        are still in the storage zone: its shipment is draft, waiting or assigned (picking carries the goods
+        to the output dock, out of on hand), or the warehouse ships straight from storage. So an order counts
+        from the moment it is committed, whether or not a person has assigned it yet, and never twice.
 
         Two calls per warehouse: one ``quantity`` read over all goods with ``stock_skip_warehouse`` (the
         warehouse's storage zone; goods in its input/output docks are not sellable or already picked), one
-        ``search_read`` of assigned moves in product default units (``internal_quantity``).
+        ``search_read`` of those moves in product default units (``internal_quantity``).
         """
         out = []
         for code, wh in self._warehouses().items():
@@ -667,7 +693,15 @@ class TrytonErp:
             )
             moves = self.rpc.search_read(
                 "stock.move",
-                [("state", "=", "assigned"), ("from_location", "child_of", [storage], "parent")],
+                [
+                    ("to_location.type", "=", "customer"),
+                    ("state", "not in", list(_CLOSED_MOVE_STATES)),
+                    ("from_location", "child_of", [wh["id"]], "parent"),
+                    ["OR",
+                     ("from_location", "child_of", [storage], "parent"),  # a one-step warehouse
+                     ("shipment", "=", None),
+                     ("shipment.state", "in", list(_UNPICKED_SHIPMENT_STATES), "stock.shipment.out")],
+                ],
                 ["product", "internal_quantity"],
             )
             reserved: dict[int, Decimal] = defaultdict(Decimal)
@@ -830,7 +864,7 @@ class TrytonErp:
             "payment_term": party.get("customer_payment_term"),
             "price_list": party.get("sale_price_list"),
             conv.PO_NUMBER_FIELD: draft.po_number or None,
-            "description": draft.description or None,
+            "description": order_description(draft.description),
             conv.WEB_SHOP_FIELD: self._shop(),
             conv.PURCHASE_ID_FIELD: draft.purchase_id,
             "sale_date": dt.date.today(),
@@ -855,7 +889,8 @@ class TrytonErp:
 
     @port_method
     def create_orders(self, drafts: Sequence[ErpOrderDraft]) -> list[CreateResult]:
-        """Lookup-before-create, typed refusals without an ERP write, ONE create, one quote, then confirm.
+        """Lookup-before-create, typed refusals without an ERP write, then create, quote and confirm in
+        batched calls of ``CREATE_CHUNK`` orders (any batch size is accepted).
 
         An existing order is returned with ``already_existed=True``; if it was left half-done by a crash it
         is finished (draft -> quote; commit requested and still a quotation -> confirm). A credit refusal on
@@ -936,6 +971,22 @@ class TrytonErp:
     def _create(
         self, to_create: Sequence[tuple[int, dict[str, Any]]], drafts: Sequence[ErpOrderDraft]
     ) -> tuple[dict[int, int], dict[int, Refusal], dict[int, int]]:
+        """``_create_chunk`` per ``CREATE_CHUNK`` orders (the constant says why), results merged."""
+        created: dict[int, int] = {}
+        refusals: dict[int, Refusal] = {}
+        raced: dict[int, int] = {}
+        for start in range(0, len(to_create), CREATE_CHUNK):
+            chunk_created, chunk_refusals, chunk_raced = self._create_chunk(
+                to_create[start:start + CREATE_CHUNK], drafts
+            )
+            created.update(chunk_created)
+            refusals.update(chunk_refusals)
+            raced.update(chunk_raced)
+        return created, refusals, raced
+
+    def _create_chunk(
+        self, to_create: Sequence[tuple[int, dict[str, Any]]], drafts: Sequence[ErpOrderDraft]
+    ) -> tuple[dict[int, int], dict[int, Refusal], dict[int, int]]:
         """One batched create; on a business error (typically another writer created one of these purchase
         ids meanwhile: the unique constraint fires and nothing was written) re-look-up, then create the
         rest one by one so a single bad order cannot block the others.
@@ -969,8 +1020,14 @@ class TrytonErp:
         return created, refusals, raced
 
     def _each(self, method: str, ids: Sequence[int]) -> dict[int, TrytonUserError | TrytonUserWarning]:
-        """``sale.sale.<method>`` on all ids in one call; if Tryton refuses the batch (nothing is written),
-        one call per id so the refusal lands on the order that caused it."""
+        """``sale.sale.<method>`` on the ids, ``CREATE_CHUNK`` per call; if Tryton refuses a chunk (nothing
+        of it is written), one call per id of that chunk so the refusal lands on the order that caused it."""
+        errors: dict[int, TrytonUserError | TrytonUserWarning] = {}
+        for start in range(0, len(ids), CREATE_CHUNK):
+            errors.update(self._each_chunk(method, ids[start:start + CREATE_CHUNK]))
+        return errors
+
+    def _each_chunk(self, method: str, ids: Sequence[int]) -> dict[int, TrytonUserError | TrytonUserWarning]:
         if not ids:
             return {}
         try:
