@@ -80,6 +80,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data = settings.data_dir()
     env = dict(os.environ, DAGSTER_HOME=str(dagster_home()))
     ui = f"http://127.0.0.1:{args.port}"
+    # Ctrl-C or a plain kill both stop everything (a shell may start us with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
         print("== starting the local ERP (Tryton); the first start builds the demo company (1-2 min)")
         erp = local.start_server(port=_port_of("ERP_URL"))
@@ -89,14 +92,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"   SparkLayer sandbox at {sandbox.base_url}")
         print(f"== starting Dagster on {ui} (DAGSTER_HOME={env['DAGSTER_HOME']})")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.port)],
-            cwd=settings.REPO_ROOT, env=env, start_new_session=True,
+            [sys.executable, "-m", "dagster", "dev", "-w", str(settings.REPO_ROOT / "workspace.yaml"),
+             "-h", "127.0.0.1", "-p", str(args.port)],
+            cwd=env["DAGSTER_HOME"], env=env, start_new_session=True,
         )
         stack.callback(_stop_process_group, proc)
         try:
             demo_bootstrap.wait_for_location(ui)
             for job in DEMO_FIRST_JOBS:
-                print(f"   launched {job}: run {demo_bootstrap.launch_job(ui, job)}")
+                run_id = demo_bootstrap.launch_job(ui, job)
+                print(f"   launched {job} (run {run_id}); waiting for it so the shop has prices and customers")
+                print(f"   {job}: {demo_bootstrap.wait_for_run(ui, run_id)}")
             if args.automation:
                 print(f"   started: {', '.join(demo_bootstrap.start_automation(ui)) or 'already running'}")
             if args.simulate:
@@ -108,6 +114,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return proc.wait()
         except KeyboardInterrupt:
             return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _stop_process_group(proc: subprocess.Popen) -> None:

@@ -89,3 +89,19 @@ def launch_job(url: str, job_name: str, run_config: dict | None = None) -> str:
     if result["__typename"] != "LaunchRunSuccess":
         raise RuntimeError(f"could not launch {job_name}: {result.get('message', result['__typename'])}")
     return result["run"]["runId"]
+
+
+_RUN_STATUS = """
+query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }
+"""
+
+
+def wait_for_run(url: str, run_id: str, timeout_s: float = 600) -> str:
+    """Block until the run ends; returns its final status (SUCCESS, FAILURE, CANCELED)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = _gql(url, _RUN_STATUS, {"id": run_id})["runOrError"].get("status")
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            return status
+        time.sleep(2)
+    return "STILL RUNNING"

@@ -14,6 +14,7 @@ import threading
 import httpx
 
 from sparklayer_erp import demo_data
+from sparklayer_erp.sandbox.admin import SandboxRejected
 
 log = logging.getLogger(__name__)
 METHODS = ("on_account", "invoice", "platform_upfront")
@@ -38,6 +39,7 @@ class Simulator:
     def __init__(self, sandbox_url: str, *, every_s: float = 20.0, seed: int = 7, limit: int = 60) -> None:
         from sparklayer_erp.sandbox.admin import SandboxAdmin
 
+        logging.basicConfig(level=logging.INFO)
         self.admin = SandboxAdmin(sandbox_url)
         self.every_s, self.limit = every_s, limit
         self.rng = random.Random(seed)
@@ -57,7 +59,7 @@ class Simulator:
         plan = order_plan(self.rng, n)
         try:
             purchase = self.admin.place_order(**plan)
-        except httpx.HTTPError as exc:  # the storefront refused (e.g. over credit): a real buyer sees that too
+        except (SandboxRejected, httpx.HTTPError) as exc:  # the shop refused (e.g. over credit), as it would
             log.info("simulated order %s refused by the shop: %s", plan["po_number"], exc)
             return
         pid = purchase["purchase_identifiers"]["sparklayer"]
@@ -70,7 +72,10 @@ class Simulator:
     def _run(self) -> None:
         n = 0
         while not self._stop.is_set() and n < self.limit:
-            self.step(n)
+            try:
+                self.step(n)
+            except Exception:  # a demo helper must never die silently mid-demo; log and go on
+                log.exception("simulated order %s failed", n)
             n += 1
             self._stop.wait(self.every_s)
 
