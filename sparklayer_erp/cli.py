@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import signal
@@ -73,6 +74,8 @@ DEMO_FIRST_JOBS = ("master_data_full_job",)
 def cmd_demo(args: argparse.Namespace) -> int:
     """Local ERP + sandbox + Dagster (webserver and daemon) on SQLite, stopped together on Ctrl-C."""
     _load_dotenv(settings.REPO_ROOT / ".env")
+    logging.basicConfig(level=logging.INFO, format="   %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from sparklayer_erp import demo_bootstrap
     from sparklayer_erp.erp.tryton import local
     from sparklayer_erp.sandbox.server import run_sandbox

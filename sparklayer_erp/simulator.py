@@ -39,7 +39,6 @@ class Simulator:
     def __init__(self, sandbox_url: str, *, every_s: float = 20.0, seed: int = 7, limit: int = 60) -> None:
         from sparklayer_erp.sandbox.admin import SandboxAdmin
 
-        logging.basicConfig(level=logging.INFO)
         self.admin = SandboxAdmin(sandbox_url)
         self.every_s, self.limit = every_s, limit
         self.rng = random.Random(seed)

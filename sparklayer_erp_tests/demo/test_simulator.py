@@ -1,5 +1,6 @@
 """The demo's simulated buyers place a realistic mix, and the shop really takes their orders."""
 
+import logging
 import random
 
 from sparklayer_erp import demo_data
@@ -20,6 +21,7 @@ def test_the_mix_covers_every_scenario_the_demo_promises():
 def test_orders_the_shop_refuses_do_not_stop_the_simulated_buyers(tmp_path, caplog):
     from sparklayer_erp.sandbox.server import run_sandbox
 
+    caplog.set_level(logging.INFO, logger="sparklayer_erp.simulator")
     with run_sandbox(tmp_path / "sandbox.sqlite") as sandbox:  # no prices pushed yet: the shop refuses
         simulator = Simulator(sandbox.base_url, every_s=0)
         for n in range(3):
