@@ -123,6 +123,17 @@ def step_table(report: StepReport) -> str:
     return "\n".join(rows)
 
 
+def _step_result(store: Ledger, name: str, report: StepReport, **extra: object) -> dg.MaterializeResult:
+    """A follow-up run that finished: its success in the ledger; its counts, ``extra`` and the per-order
+    table in Dagster."""
+    store.record_sync_success(name, report.counts)
+    return dg.MaterializeResult(metadata={
+        **{k.replace(" ", "_"): dg.MetadataValue.int(v) for k, v in report.counts.items()},
+        **extra,
+        "orders": dg.MetadataValue.md(step_table(report)),
+    })
+
+
 def _report_to_sparklayer(context: dg.AssetExecutionContext, client: SparkLayerClient | None, ledger: Ledger,
                           started: dt.datetime) -> int | None:
     """The SparkLayer sync log is a courtesy copy: failing to write it must not undo a finished sync."""
@@ -199,11 +210,7 @@ def erp_order_approvals(context: dg.AssetExecutionContext, ledger: LedgerResourc
     store = ledger.ledger()
     with _failures(store, "order_approvals"), _connections(None, erp) as (_, port):
         report = OrderFollowup(store, port, None).approve()
-    store.record_sync_success("order_approvals", report.counts)
-    return dg.MaterializeResult(metadata={
-        **{k.replace(" ", "_"): dg.MetadataValue.int(v) for k, v in report.counts.items()},
-        "orders": dg.MetadataValue.md(step_table(report)),
-    })
+    return _step_result(store, "order_approvals", report)
 
 
 @dg.asset(
@@ -222,11 +229,7 @@ def erp_card_payments(context: dg.AssetExecutionContext, ledger: LedgerResource,
     store = ledger.ledger()
     with _failures(store, "order_card_payments"), _connections(sparklayer, erp) as (client, port):
         report = OrderFollowup(store, port, client).record_card_payments()
-    store.record_sync_success("order_card_payments", report.counts)
-    return dg.MaterializeResult(metadata={
-        **{k.replace(" ", "_"): dg.MetadataValue.int(v) for k, v in report.counts.items()},
-        "orders": dg.MetadataValue.md(step_table(report)),
-    })
+    return _step_result(store, "order_card_payments", report)
 
 
 @dg.asset(
@@ -248,12 +251,8 @@ def sparklayer_order_status(context: dg.AssetExecutionContext, ledger: LedgerRes
     with _failures(store, "order_status"), _connections(sparklayer, erp) as (client, port):
         report = OrderFollowup(store, port, client, invoice_url=_invoice_url(erp)).write_back_status()
         open_errors = _report_to_sparklayer(context, client, store, started)
-    store.record_sync_success("order_status", report.counts)
-    return dg.MaterializeResult(metadata={
-        **{k.replace(" ", "_"): dg.MetadataValue.int(v) for k, v in report.counts.items()},
-        "open_order_exceptions_in_sparklayer_sync_log": open_errors if open_errors is not None else "not written",
-        "orders": dg.MetadataValue.md(step_table(report)),
-    })
+    sync_log = open_errors if open_errors is not None else "not written"
+    return _step_result(store, "order_status", report, open_order_exceptions_in_sparklayer_sync_log=sync_log)
 
 
 def _invoice_url(erp: ErpResource):

@@ -9,7 +9,8 @@ import pytest
 
 from sparklayer_erp.domain.models import ErpOrderState
 from sparklayer_erp.erp.port import ErpTechnicalError
-from sparklayer_erp.erp.tryton.adapter import (
+from sparklayer_erp.erp.tryton.errors import port_method
+from sparklayer_erp.erp.tryton.mapping import (
     DESCRIPTION_MAX,
     invoice_from_row,
     order_description,
@@ -17,7 +18,6 @@ from sparklayer_erp.erp.tryton.adapter import (
     payment_term_days,
     plan_confirm,
     point_of_no_return,
-    port_method,
     quantity_is_whole,
     status_from_row,
     to_decimal,

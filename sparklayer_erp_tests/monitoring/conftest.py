@@ -25,10 +25,16 @@ from sparklayer_erp.resources import (
     PolicyResource,
     SparkLayerResource,
 )
-from sparklayer_erp.sandbox.server import SandboxHandle, run_sandbox
+from sparklayer_erp.sandbox.server import SandboxHandle
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests import fixtures_erp
 from sparklayer_erp_tests.orders.shop import SITE, Shop
+
+# The shared ERP fixtures, here on this module's private ``erp_server`` (below).
+erp = fixtures_erp.erp
+wh = fixtures_erp.wh
+admin = fixtures_erp.admin_rpc  # the scenarios call the ERP admin ``admin``
+sandbox = fixtures_erp.sandbox
 
 
 @pytest.fixture(scope="module")
@@ -41,38 +47,9 @@ def erp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrytonServe
 
 
 @pytest.fixture(scope="module")
-def erp(erp_server: TrytonServer) -> Iterator[TrytonErp]:
-    adapter = TrytonErp(erp_server.url, erp_server.db_name, erp_server.login, erp_server.password)
-    yield adapter
-    adapter.close()
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
-    with run_sandbox(tmp_path_factory.mktemp("sandbox") / "shop.sqlite") as handle:
-        yield handle
-
-
-@pytest.fixture(scope="module")
 def client(sandbox: SandboxHandle) -> Iterator[SparkLayerClient]:
-    with SparkLayerClient(sandbox.base_url, SITE["site_id"], SITE["client_id"], SITE["client_secret"],
-                          requests_per_second=None, backoff_initial_s=0.05, backoff_max_s=0.5, timeout=10.0) as c:
+    with fixtures_erp.shop_client(sandbox, timeout=10.0) as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def admin(erp_server: TrytonServer) -> Iterator[TrytonRpc]:
-    rpc = warehouse.admin(erp_server)
-    yield rpc
-    rpc.close()
-
-
-@pytest.fixture(scope="module")
-def wh(erp_server: TrytonServer) -> Iterator[TrytonRpc]:
-    """A warehouse / finance person in the ERP."""
-    rpc = warehouse.person(erp_server)
-    yield rpc
-    rpc.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,55 +17,29 @@ from sparklayer_erp.erp.tryton.adapter import TrytonErp
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
-from sparklayer_erp.sandbox.server import SandboxHandle, run_sandbox
+from sparklayer_erp.sandbox.server import SandboxHandle
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests import fixtures_erp
 from sparklayer_erp_tests.orders.shop import SITE, Shop
 
-
-@pytest.fixture(scope="module")
-def erp(tryton_server) -> Iterator[TrytonErp]:
-    adapter = TrytonErp(tryton_server.url, tryton_server.db_name, tryton_server.login, tryton_server.password)
-    yield adapter
-    adapter.close()
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
-    with run_sandbox(tmp_path_factory.mktemp("sandbox") / "shop.sqlite") as handle:
-        yield handle
+# The shared ERP fixtures, on the session's Tryton.
+erp_server = fixtures_erp.erp_server
+erp = fixtures_erp.erp
+wh = fixtures_erp.wh
+operator = fixtures_erp.operator
+admin_rpc = fixtures_erp.admin_rpc
+sandbox = fixtures_erp.sandbox
 
 
 @pytest.fixture(scope="module")
 def client(sandbox: SandboxHandle) -> Iterator[SparkLayerClient]:
-    """The integration's SparkLayer client, with short back-offs so fault tests stay quick."""
-    with SparkLayerClient(sandbox.base_url, SITE["site_id"], SITE["client_id"], SITE["client_secret"],
-                          requests_per_second=None, backoff_initial_s=0.05, backoff_max_s=0.5,
-                          timeout=5.0) as c:
+    with fixtures_erp.shop_client(sandbox, timeout=5.0) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def shop(sandbox: SandboxHandle, client: SparkLayerClient, erp: TrytonErp, tryton_server) -> Iterator[Shop]:
-    admin = warehouse.admin(tryton_server)
-    yield Shop(sandbox, client, erp, admin)
-    admin.close()
-
-
-@pytest.fixture(scope="module")
-def wh(tryton_server) -> Iterator[TrytonRpc]:
-    """A warehouse / finance person in the ERP."""
-    rpc = warehouse.person(tryton_server)
-    yield rpc
-    rpc.close()
-
-
-@pytest.fixture(scope="module")
-def operator(tryton_server) -> Iterator[TrytonRpc]:
-    """A person in the ERP who may approve over a credit warning."""
-    rpc = warehouse.operator(tryton_server)
-    yield rpc
-    rpc.close()
+def shop(sandbox: SandboxHandle, client: SparkLayerClient, erp: TrytonErp, admin_rpc: TrytonRpc) -> Shop:
+    return Shop(sandbox, client, erp, admin_rpc)
 
 
 @pytest.fixture
