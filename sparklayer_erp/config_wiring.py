@@ -38,6 +38,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
                            password=e("ERP_PASSWORD")),
         "policy": PolicyResource(
             price_policy=e("ORDER_PRICE_POLICY"), price_tolerance=e("ORDER_PRICE_TOLERANCE"),
+            tax_rate_percent=e("ORDER_TAX_RATE_PERCENT"),
             overlap_seconds=e("ORDER_OVERLAP_SECONDS"), page_size=e("ORDER_PAGE_SIZE"),
             stock_safety_buffer=e("STOCK_SAFETY_BUFFER"), mass_quarantine_share=e("MASS_QUARANTINE_SHARE"),
             stuck_order_minutes=e("STUCK_ORDER_MINUTES"), data_dir=e("SPARKLAYER_ERP_DATA_DIR"),

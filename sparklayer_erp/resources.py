@@ -100,6 +100,7 @@ class PolicyResource(dg.ConfigurableResource):
 
     price_policy: str = Field(default="hold_for_finance", description="ORDER_PRICE_POLICY")
     price_tolerance: str = Field(default="0.01", description="ORDER_PRICE_TOLERANCE")
+    tax_rate_percent: str = Field(default="20", description="ORDER_TAX_RATE_PERCENT")
     overlap_seconds: str = Field(default="120", description="ORDER_OVERLAP_SECONDS")
     page_size: str = Field(default="100", description="ORDER_PAGE_SIZE")
     stock_safety_buffer: str = Field(default="0", description="STOCK_SAFETY_BUFFER")
@@ -112,6 +113,9 @@ class PolicyResource(dg.ConfigurableResource):
 
     def tolerance(self) -> Decimal:
         return Decimal(str(settings.check("ORDER_PRICE_TOLERANCE", self.price_tolerance)))
+
+    def tax_rate(self) -> Decimal:
+        return Decimal(str(settings.check("ORDER_TAX_RATE_PERCENT", self.tax_rate_percent)))
 
     def overlap(self) -> int:
         return int(settings.check("ORDER_OVERLAP_SECONDS", self.overlap_seconds))

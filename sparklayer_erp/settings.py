@@ -123,6 +123,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "What to do when a SparkLayer price differs from the ERP price."),
     Setting("ORDER_PRICE_TOLERANCE", "0.01", _positive_decimal,
             "Largest per-unit price difference accepted without a price check exception."),
+    Setting("ORDER_TAX_RATE_PERCENT", "20", _positive_decimal,
+            "The ERP's sales tax rate in percent, used to check that ERP and SparkLayer order totals agree."),
     Setting("ORDER_POLL_SECONDS", "10", _positive_int, "How often the order sensor looks for new orders."),
     Setting("ORDER_OVERLAP_SECONDS", "120", _positive_int,
             "How far back each poll re-reads, so late writes in SparkLayer are never missed."),

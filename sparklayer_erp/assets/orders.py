@@ -89,7 +89,8 @@ def _failures(ledger: Ledger, name: str) -> Iterator[None]:
 
 
 def _settings(policy: PolicyResource) -> SyncSettings:
-    return SyncSettings(policy=PricePolicy(policy.policy()), tolerance=Decimal(policy.tolerance()))
+    return SyncSettings(policy=PricePolicy(policy.policy()), tolerance=Decimal(policy.tolerance()),
+                        tax_rate_percent=policy.tax_rate())
 
 
 def _cell(text: object) -> str:

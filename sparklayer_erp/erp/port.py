@@ -45,6 +45,13 @@ class ErpPort(Protocol):
         """The ERP's price per ``unit`` for this customer at this quantity (in ``unit``)."""
         ...
 
+    def customer_prices(
+        self, requests: Sequence[tuple[str, str, Decimal, str]]
+    ) -> dict[tuple[str, str, Decimal, str], Decimal | None]:
+        """``customer_price`` for many (account code, SKU, quantity, unit) at once — the order sync checks a
+        whole batch's prices in a few reads. Unknown customer, SKU or unit, or no price: ``None``."""
+        ...
+
     def list_items(self) -> list[ErpItem]: ...
 
     def list_stock(self) -> list[StockLevel]: ...

@@ -24,7 +24,6 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -60,10 +59,9 @@ from sparklayer_erp.sparklayer.models import Purchase, SyncLogEntry, SyncLogErro
 log = logging.getLogger(__name__)
 
 SYNC_NAME = "orders"  # ledger sync-status name and SparkLayer sync-log data type
-DEFAULT_TAX_PERCENT = Decimal("20")  # the ERP's sales tax rate (UK VAT); the ERP port has no query for it
+DEFAULT_TAX_PERCENT = Decimal("20")  # ORDER_TAX_RATE_PERCENT's default (demo VAT); the port has no query for it
 SWEEP_LOOKBACK = dt.timedelta(hours=24)
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
-PRICE_READ_WORKERS = 4  # single price lookups in flight at once, for adapters without a bulk price read
 
 # Exceptions the translation step owns: raised while an order has no ERP order, resolved once it has one
 # (or once the order translates without them).
@@ -236,15 +234,13 @@ def status_label(purchase_id: str, status: ErpOrderStatus | None) -> str:
 class _Prices:
     """``erp_price`` for translation: the ERP's price per sale unit, asked once per (customer, SKU, qty, unit).
 
-    ``prefetch`` asks for a whole batch up front: in one bulk call when the adapter offers ``customer_prices``
-    (Tryton: one read per price list, unit and quantity bracket), else single lookups a few at a time. An unknown
-    customer, SKU or unit (``LookupError`` / ``None``) is "no price": the order is held, never guessed; any
-    other error is technical and propagates.
+    ``prefetch`` asks the port for a whole batch up front (``customer_prices``; Tryton: one read per price
+    list, unit and quantity bracket). An unknown customer, SKU or unit (``LookupError`` / ``None``) is "no
+    price": the order is held, never guessed; any other error is technical and propagates.
     """
 
-    def __init__(self, erp: ErpPort, workers: int = PRICE_READ_WORKERS) -> None:
+    def __init__(self, erp: ErpPort) -> None:
         self._erp = erp
-        self._workers = workers
         self._cache: dict[tuple[str, str, Decimal, str], Decimal | None] = {}
 
     def __call__(self, account_code: str, sku: str, quantity: Decimal, unit: str) -> Decimal | None:
@@ -260,12 +256,7 @@ class _Prices:
         missing = [key for key in dict.fromkeys(wanted) if key not in self._cache]
         if not missing:
             return
-        bulk = getattr(self._erp, "customer_prices", None)  # an adapter that can price a batch in a few reads
-        if callable(bulk):
-            self._cache.update(bulk(missing))
-            return
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(missing))) as pool:
-            list(pool.map(lambda key: self(*key), missing))
+        self._cache.update(self._erp.customer_prices(missing))
 
 
 class _Writes:

@@ -188,7 +188,7 @@ class MasterDataReads(TrytonRecords):
         self, requests: Iterable[tuple[str, str, Decimal, str]]
     ) -> dict[tuple[str, str, Decimal, str], Decimal | None]:
         """``customer_price`` for many (account code, SKU, quantity, unit) at once, for the order sync's price
-        checks (beyond the port). An unknown customer, SKU or unit, or an unpriced SKU, answers ``None``.
+        checks. An unknown customer, SKU or unit, or an unpriced SKU, answers ``None``.
 
         Tryton prices by price list, not by who holds it, and a quantity only matters through the list line
         it reaches: between two consecutive line quantities every product matches the same line. So the
