@@ -54,9 +54,8 @@ class _ThreadingTCP(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 
 @contextmanager
-def smtp_sink():
-    server = _ThreadingTCP(("127.0.0.1", 0), _SmtpHandler)
-    server.messages = []  # type: ignore[attr-defined]
+def _serving(server: socketserver.BaseServer):
+    """Serve in a background thread for the ``with`` block, then shut down and free the port."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -64,6 +63,13 @@ def smtp_sink():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def smtp_sink():
+    """An SMTP server on a free loopback port; ``.messages`` holds each envelope received."""
+    server = _ThreadingTCP(("127.0.0.1", 0), _SmtpHandler)
+    server.messages = []  # type: ignore[attr-defined]
+    return _serving(server)
 
 
 class _HookHandler(BaseHTTPRequestHandler):
@@ -78,14 +84,8 @@ class _HookHandler(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
 def webhook_receiver():
+    """An HTTP endpoint on a free loopback port; ``.received`` holds each JSON body POSTed to it."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _HookHandler)
     server.received = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    return _serving(server)
