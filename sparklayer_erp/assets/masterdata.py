@@ -240,8 +240,8 @@ def erp_items(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerRe
 @dg.asset(
     group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=RETRY,
     dagster_type=extract_type(flow.STOCK), check_specs=[_mass_check_spec("erp_stock", "stock figures")],
-    description="Stock per item and warehouse in base units: on hand and already held for confirmed orders not yet picked. A "
-                "figure that is not a number is held back for operations; the shop keeps the last good one.",
+    description="Stock per item and warehouse in base units: on hand and already held for confirmed orders "
+                "not yet picked. A figure that is not a number is held back for operations; the shop keeps the last good one.",
 )
 def erp_stock(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
               sparklayer: SparkLayerResource, policy: PolicyResource):
@@ -308,8 +308,8 @@ def sparklayer_pack_sizes(context: AssetExecutionContext, erp_items: Extract, le
 
 @dg.asset(
     group_name=GROUP, owners=[OPERATIONS], kinds={"sparklayer", "api"}, retry_policy=RETRY,
-    description="Stock buyers can still order, per product and warehouse: on hand − held for confirmed orders not yet picked − "
-                "held by pay-on-account orders waiting for approval − the safety buffer (STOCK_SAFETY_BUFFER), "
+    description="Stock buyers can still order, per product and warehouse: on hand − held for confirmed "
+                "orders not yet picked − held by pay-on-account orders waiting for approval − the safety buffer (STOCK_SAFETY_BUFFER), "
                 "in whole units and never below 0. Each ERP warehouse is a SparkLayer stock location with the "
                 "warehouse code as its id (created when missing).",
 )
