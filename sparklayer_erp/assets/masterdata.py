@@ -276,7 +276,8 @@ def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: Extr
                 "code (accounting id), payment terms, credit limit and ERP open balance, price lists "
                 "(contract first, then level). A customer on credit hold in the ERP is moved to the "
                 f"'{contract.CREDIT_HOLD_GROUP}' group, which can only pay by card, and back to "
-                f"'{contract.DEFAULT_GROUP}' when released. An ERP customer the shop does not know yet is "
+                f"'{contract.DEFAULT_GROUP}' when released; so is a customer closed (inactive) in the ERP, with "
+                "a credit limit of 0, until reactivated. An ERP customer the shop does not know yet is "
                 "created by e-mail. The link between ERP account and SparkLayer customer is recorded for the "
                 "order sync.",
 )
@@ -319,8 +320,8 @@ def sparklayer_stock(context: AssetExecutionContext, erp_stock: Extract, erp: Er
     led = ledger.ledger()
     buffer = policy.safety_buffer()
     with _sync_run(led, flow.STOCK.sync_name), _open_port(erp) as port:
-        # The port does not say which warehouse an order ships from; the order sync's orders ship from the
-        # ERP's default warehouse (Tryton: the integration user's preference).
+        # Each pending order counts against the warehouse the ERP ships it from; the default warehouse (where
+        # the order sync's orders ship from: Tryton's integration user preference) only when it does not say.
         pending = flow.pending_approval_quantities(led, port, tryton_conventions.DEFAULT_WAREHOUSE_CODE)
     with sparklayer.client() as client:
         outcome = _push_step(led, client, flow.STOCK.sync_name,

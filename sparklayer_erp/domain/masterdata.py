@@ -156,6 +156,12 @@ def customer_payload(customer: ErpCustomer | Mapping[str, Any], link: CustomerLi
     ``contract.DEFAULT_GROUP``. The credit limit and balance are always the ERP's, so SparkLayer's own
     "order exceeds credit limit" rule works on the ERP's numbers.
 
+    Inactive customers (closed in the ERP) are treated like a hold, with a credit limit of 0 (``card_only``):
+    a finance controller closing an account means "no more credit", and SparkLayer has no confirmed customer
+    status field to close the account with, so the card-only group is the one lever known to stop buying on
+    account or by invoice. The record stays in SparkLayer with its link (its history and open balance stay
+    visible), so reactivating the account in the ERP restores the group and the ERP's limit on the next run.
+
     Lookup: by the platform id when known (the shop's own id, it never changes), else by the SparkLayer id,
     else by e-mail. E-mail comes last because an e-mail changed in the ERP would then address nobody (or
     create a second customer); with an id the change simply updates the login address.
@@ -178,7 +184,7 @@ def customer_payload(customer: ErpCustomer | Mapping[str, Any], link: CustomerLi
     else:
         lookup_by, identifier = "email", str(c.email)
     poa: dict[str, Any] = {
-        contract.POA_CREDIT_LIMIT: _cents(c.credit_limit),
+        contract.POA_CREDIT_LIMIT: _cents(c.credit_limit if c.active else Decimal(0)),
         contract.POA_BALANCE: _cents(c.open_balance),
         contract.POA_CURRENCY: c.currency,
         contract.POA_NET_TERMS: c.payment_terms_days,
@@ -189,12 +195,18 @@ def customer_payload(customer: ErpCustomer | Mapping[str, Any], link: CustomerLi
         "email": c.email,
         "accounting_id": c.account_code,
         "company_name": c.name,
-        "group": contract.CREDIT_HOLD_GROUP if c.on_credit_hold else contract.DEFAULT_GROUP,
+        "group": contract.CREDIT_HOLD_GROUP if card_only(c) else contract.DEFAULT_GROUP,
         "price_lists": customer_price_list_slugs(c),
         "payment_on_account": poa,
         "addresses": [_address_body(c.account_code, n, a) for n, a in enumerate(c.addresses, start=1)],
     })
     return CustomerUpsert(lookup_by=lookup_by, identifier=identifier, body=body)
+
+
+def card_only(customer: ErpCustomer) -> bool:
+    """True when SparkLayer must not let the customer buy on credit: on credit hold, or closed (inactive)
+    in the ERP. Such customers go to ``contract.CREDIT_HOLD_GROUP`` (see ``customer_payload``)."""
+    return customer.on_credit_hold or not customer.active
 
 
 def customer_price_list_slugs(customer: ErpCustomer) -> list[str]:

@@ -196,6 +196,7 @@ class ErpOrderStatus:
     shipments: tuple[Shipment, ...] = ()
     invoices: tuple[Invoice, ...] = ()
     payments: tuple[Payment, ...] = ()
+    warehouse_code: str | None = None  # the ERP warehouse it ships from; None when the ERP does not say
 
 
 class RefusalReason(StrEnum):

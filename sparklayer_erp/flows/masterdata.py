@@ -662,9 +662,10 @@ def pending_approval_quantities(ledger: Ledger, port: ErpPort, warehouse_code: s
     """Quantities of orders the ledger knows as pending approval *and* the ERP still holds as such.
 
     The ERP lines are in its sale units (2 × "Case of 12"); they are converted to base units with the item's
-    units. ``items`` is only called when there is something to convert (default: ``port.list_items``). The
-    port does not say which warehouse an order ships from, so all of it counts against ``warehouse_code``
-    (the ERP's default warehouse, where the order sync's orders ship from). The order sync can reuse this.
+    units. ``items`` is only called when there is something to convert (default: ``port.list_items``). Each
+    order counts against the warehouse the ERP ships it from (someone may have moved a quotation to another
+    warehouse); only an order whose warehouse the ERP does not report counts against ``warehouse_code``, the
+    ERP's default warehouse, where the order sync's orders ship from. The order sync can reuse this.
     """
     links = ledger.order_links(states=[SyncState.PENDING_APPROVAL])
     ids = sorted({int(link.erp_order_id) for link in links if link.erp_order_id is not None})
@@ -677,6 +678,7 @@ def pending_approval_quantities(ledger: Ledger, port: ErpPort, warehouse_code: s
     quantities: dict[tuple[str, str], Decimal] = {}
     odd: list[str] = []
     for status in statuses:
+        warehouse = status.warehouse_code or warehouse_code
         for line in status.lines:
             item = known.get(line.sku)
             if item is not None and line.unit == item.sale_unit.name:
@@ -686,7 +688,7 @@ def pending_approval_quantities(ledger: Ledger, port: ErpPort, warehouse_code: s
             else:
                 odd.append(f"{line.sku} in {line.unit}")
                 continue
-            key = (line.sku, warehouse_code)
+            key = (line.sku, warehouse)
             quantities[key] = quantities.get(key, Decimal(0)) + Decimal(line.quantity) * factor
     return PendingQuantities(quantities, len(statuses), tuple(odd))
 

@@ -17,6 +17,8 @@ from sparklayer_erp.domain.masterdata import (
     CustomerLink,
     PriceBreak,
     available_stock,
+    card_only,
+    customer_from_row,
     customer_payload,
     diff_hashes,
     mass_deletion_blocks,
@@ -116,6 +118,35 @@ def test_customer_on_credit_hold_goes_to_the_card_only_group_and_back():
     assert customer_payload(held).body["group"] == contract.CREDIT_HOLD_GROUP
     released = replace(held, on_credit_hold=False)
     assert customer_payload(released).body["group"] == contract.DEFAULT_GROUP
+
+
+def test_customer_closed_in_the_erp_cannot_buy_on_credit_until_reactivated():
+    open_account = next(c for c in demo.customers() if not c.on_credit_hold and c.credit_limit)
+    closed = replace(open_account, active=False)
+    body = customer_payload(closed).body
+    assert card_only(closed) and not card_only(open_account)
+    assert body["group"] == contract.CREDIT_HOLD_GROUP  # card only: no pay on account, no pay by invoice
+    assert body["payment_on_account"][contract.POA_CREDIT_LIMIT] == Decimal("0.00")
+    assert body["payment_on_account"][contract.POA_BALANCE] == Decimal("125.40")  # what is still owed
+    assert body["accounting_id"] == open_account.account_code  # the account stays linked, not removed
+    reopened = customer_payload(replace(closed, active=True)).body
+    assert reopened["group"] == contract.DEFAULT_GROUP
+    assert reopened["payment_on_account"][contract.POA_CREDIT_LIMIT] == open_account.credit_limit
+
+
+def test_a_closed_customer_without_a_limit_is_sent_a_limit_of_zero_not_no_limit():
+    unlimited = replace(demo.customers()[0], credit_limit=None, active=False)
+    assert customer_payload(unlimited).body["payment_on_account"][contract.POA_CREDIT_LIMIT] == 0
+
+
+def test_closing_an_account_survives_the_customer_frame_and_changes_the_body():
+    customers = demo.customers()
+    closed = replace(customers[0], active=False)
+    valid, held = split_valid(customers_frame([closed]), CustomersFrame)
+    assert held.empty
+    back = customer_from_row(valid.to_dict("records")[0])
+    assert back.active is False
+    assert customer_payload(back).body != customer_payload(customers[0]).body  # so the push sends it
 
 
 def test_customer_payload_rounds_half_up_and_sends_no_limit_as_null():

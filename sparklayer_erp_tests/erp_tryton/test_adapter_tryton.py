@@ -144,6 +144,7 @@ def test_twelve_units_as_one_case_move_forecast_by_twelve_and_reservation_is_the
     assert result.order.state == ErpOrderState.COMMITTED and result.refusal is None
     (status,) = erp.order_status([result.order.erp_id])
     assert [(ln.sku, ln.quantity, ln.unit) for ln in status.lines] == [(sku, Decimal(1), CASE12)]
+    assert status.warehouse_code == conv.DEFAULT_WAREHOUSE_CODE  # where the integration's orders ship from
     assert forecast() == before_forecast - 12
     assert level().on_hand == before.on_hand and level().reserved == before.reserved + 12  # committed
     assert not status.point_of_no_return

@@ -85,7 +85,8 @@ def test_amount_due_depends_on_the_invoice_state():
 def test_status_lines_skip_product_less_lines_and_payments_use_credit_minus_debit():
     row = {
         "id": 3, "state": "processing", "number": "S3", "web_id": "p-1", "reference": "PO-1",
-        "party.": {"code": "C1001"}, "untaxed_amount": Decimal("14.12"), "tax_amount": Decimal("2.82"),
+        "party.": {"code": "C1001"}, "warehouse.": {"code": "WH2"},
+        "untaxed_amount": Decimal("14.12"), "tax_amount": Decimal("2.82"),
         "total_amount": Decimal("16.94"), "sale_date": dt.date(2026, 11, 26),
         "lines.": [
             {"type": "line", "product.": {"code": "SKU-A"}, "quantity": 2.0, "unit.": {"name": "Case of 12"},
@@ -104,6 +105,8 @@ def test_status_lines_skip_product_less_lines_and_payments_use_credit_minus_debi
     assert status.shipments[0].tracking_number == "TRK9" and status.point_of_no_return
     assert status.payments[0].amount == Decimal("10.00") and status.payments[0].reference == "CARD-1"
     assert (status.account_code, status.po_number, status.purchase_id) == ("C1001", "PO-1", "p-1")
+    assert status.warehouse_code == "WH2"
+    assert status_from_row({**row, "warehouse.": None}).warehouse_code is None  # the ERP did not say
 
 
 def test_float_quantities_become_exact_decimals():

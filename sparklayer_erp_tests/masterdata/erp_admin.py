@@ -1,9 +1,9 @@
 """Changes a person makes in the ERP (Tryton, over JSON-RPC as the ERP administrator), for the tests.
 
 The integration only ever reads master data; these are the edits it must notice: a contract price, a new
-customer, a credit hold and its release, a pack size, a stock movement. Tests share one Tryton per session
-(the order tests run against it too), so each helper either works on data the test owns or returns what it
-needs to put things back.
+customer, a credit hold and its release, a closed account, a pack size, a stock movement, a quotation moved
+to another warehouse. Tests share one Tryton per session (the order tests run against it too), so each
+helper either works on data the test owns or returns what it needs to put things back.
 """
 
 from __future__ import annotations
@@ -98,6 +98,11 @@ def set_credit_hold(rpc: TrytonRpc, party_id: int, on_hold: bool, credit_limit: 
     })
 
 
+def set_active(rpc: TrytonRpc, party_id: int, active: bool) -> None:
+    """Close (deactivate) a customer account in the ERP, or reopen it."""
+    rpc.model("party.party", "write", [party_id], {"active": active})
+
+
 def remove_customer(rpc: TrytonRpc, party_id: int) -> None:
     """Delete a test customer (or deactivate it when Tryton keeps it for its history)."""
     try:
@@ -107,6 +112,16 @@ def remove_customer(rpc: TrytonRpc, party_id: int) -> None:
 
 
 # --- orders ------------------------------------------------------------------------------------------------
+
+
+def ship_quotation_from(rpc: TrytonRpc, sale_id: int, warehouse_code: str) -> None:
+    """Move a quotation to another warehouse the way a person does: back to draft (a quotation's warehouse
+    is read-only), change the warehouse, quote it again."""
+    (warehouse,) = rpc.model("stock.location", "search",
+                             [("code", "=", warehouse_code), ("type", "=", "warehouse")], 0, None, None)
+    rpc.model("sale.sale", "draft", [sale_id])
+    rpc.model("sale.sale", "write", [sale_id], {"warehouse": warehouse})
+    rpc.model("sale.sale", "quote", [sale_id])
 
 
 def delete_sale(rpc: TrytonRpc, sale_id: int) -> None:

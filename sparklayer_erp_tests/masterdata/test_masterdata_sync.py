@@ -17,7 +17,7 @@ import pytest
 
 from sparklayer_erp import demo_data
 from sparklayer_erp.domain import masterdata as md
-from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, OwnerTeam, PaymentMethod
+from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, ErpOrderState, OwnerTeam, PaymentMethod
 from sparklayer_erp.flows.masterdata import collapse_breaks
 from sparklayer_erp.ledger import ExceptionStatus, SyncState
 from sparklayer_erp.sandbox import variants
@@ -88,11 +88,11 @@ def test_first_full_sync_lands_exactly_what_the_erp_holds(world: World, first_sy
         erp = md.customer_from_row(row)
         shop = client.get_customer("email", erp.email)
         assert shop.accounting_id == erp.account_code
-        assert shop.group == (contract.CREDIT_HOLD_GROUP if erp.on_credit_hold else contract.DEFAULT_GROUP)
+        assert shop.group == (contract.CREDIT_HOLD_GROUP if md.card_only(erp) else contract.DEFAULT_GROUP)
         assert list(shop.price_lists) == md.customer_price_list_slugs(erp)
         poa = shop.payment_on_account
         assert (poa.credit_limit, poa.balance, poa.net_terms_days, poa.currency_code) == (
-            erp.credit_limit, erp.open_balance, erp.payment_terms_days, erp.currency)
+            erp.credit_limit if erp.active else 0, erp.open_balance, erp.payment_terms_days, erp.currency)
         link = ledger.customer_link_by_account_code(erp.account_code)
         assert link is not None and link.sparklayer_customer_id == shop.id and link.email == erp.email
     acme = client.get_customer("email", "buyer@acmeretail.example")
@@ -222,6 +222,50 @@ def test_erp_changes_arrive_on_the_next_run_and_nothing_else_is_written(world: W
         port.close()
 
 
+STOCK_ONLY = ["erp_stock", "sparklayer_stock"]
+
+
+def shop_stock(world: World, sku: str) -> dict[tuple[str, str], int]:
+    return {(r.sku, r.stock_location_external_id): r.stock_level for r in world.client().batch_fetch_stock([sku])}
+
+
+def test_an_order_waiting_for_approval_holds_stock_in_the_warehouse_it_ships_from(world: World, first_sync,
+                                                                                  admin) -> None:
+    """Someone in the ERP moves a pending quotation to the North warehouse: WH2's figure drops, WH's not."""
+    port, ledger, sku = world.port(), world.ledger, "SKU-NUTS-M"
+    purchase_id = f"md-wh2-{uuid.uuid4().hex[:8]}"
+    erp_order = None
+    try:
+        assert world.materialize(STOCK_ONLY).success  # settle what earlier tests left in the shop
+        before = shop_stock(world, sku)
+        price = port.customer_price("C1002", sku, Decimal(2), "Case of 6")
+        (created,) = port.create_orders([ErpOrderDraft(
+            purchase_id=purchase_id, account_code="C1002", po_number=None, payment_method=PaymentMethod.ON_ACCOUNT,
+            lines=(ErpOrderLine(sku, Decimal(2), "Case of 6", price),), commit=False)])
+        erp_order = created.order
+        assert erp_order is not None, created.refusal
+        erp_admin.ship_quotation_from(admin, erp_order.erp_id, "WH2")
+        (status,) = port.order_status([erp_order.erp_id])
+        assert (status.state, status.warehouse_code) == (ErpOrderState.PENDING_APPROVAL, "WH2")
+        ledger.claim_order(purchase_id, "C1002", PaymentMethod.ON_ACCOUNT, None,
+                           sync_state=SyncState.PENDING_APPROVAL)
+        ledger.update_order_link(purchase_id, erp_order_id=erp_order.erp_id, erp_order_number=erp_order.number)
+
+        since = world.last_seq()
+        assert world.materialize(STOCK_ONLY).success
+        (write,) = data_writes(world.writes_since(since))
+        assert write["path"] == "/api/v1/batch-update-stock"
+        assert write["body"] == [  # 2 cases of 6 held in WH2; WH untouched
+            {"sku": sku, "stock_location_external_id": "WH2", "stock_level": before[(sku, "WH2")] - 12}]
+    finally:
+        if erp_order is not None:
+            erp_admin.delete_sale(admin, erp_order.erp_id)
+            ledger.update_order_link(purchase_id, sync_state=SyncState.CANCELLED)
+        port.close()
+    assert world.materialize(STOCK_ONLY).success  # the order is gone: WH2 gets its units back
+    assert shop_stock(world, sku) == before
+
+
 def test_credit_hold_and_its_release_reach_the_shop_on_the_next_run(world: World, first_sync, admin) -> None:
     party, code = new_customer(world, admin, "MDH", limit="900")
     email = f"{code.lower()}@md.example"
@@ -250,6 +294,35 @@ def test_credit_hold_and_its_release_reach_the_shop_on_the_next_run(world: World
     assert write["body"]["payment_on_account"]["credit_limit"] == 900
     order = buyer.place_order(email, [("SKU-COLA-S", 1)], PaymentMethod.ON_ACCOUNT)
     assert order["payment_method"] == PaymentMethod.ON_ACCOUNT
+
+
+def test_a_customer_closed_in_the_erp_cannot_buy_on_credit_until_reopened(world: World, first_sync,
+                                                                          admin) -> None:
+    party, code = new_customer(world, admin, "MDC", limit="800")
+    email = f"{code.lower()}@md.example"
+    assert world.materialize(CUSTOMERS_ONLY).success
+    shop_id = world.ledger.customer_link_by_account_code(code).sparklayer_customer_id
+    buyer = world.sandbox.admin
+
+    erp_admin.set_active(admin, party, False)  # finance closes the account
+    try:
+        since = world.last_seq()
+        assert world.materialize(CUSTOMERS_ONLY).success
+        (write,) = data_writes(world.writes_since(since))
+        assert (write["method"], write["path"]) == ("PUT", f"/api/v2/customers/sparklayer/{shop_id}")
+        shop = world.client().get_customer("sparklayer", shop_id)
+        assert shop.group == contract.CREDIT_HOLD_GROUP and shop.payment_on_account.credit_limit == 0
+        assert shop.accounting_id == code  # still linked: its orders still find the ERP account
+        with pytest.raises(SandboxRejected) as refused:
+            buyer.place_order(email, [("SKU-COLA-S", 1)], PaymentMethod.ON_ACCOUNT)
+        assert "payment-method-not-allowed" in refused.value.codes
+    finally:
+        erp_admin.set_active(admin, party, True)  # reopened
+        result = world.materialize(CUSTOMERS_ONLY)  # even after a failure: later tests expect a settled shop
+
+    assert result.success
+    shop = world.client().get_customer("sparklayer", shop_id)
+    assert shop.group == contract.DEFAULT_GROUP and shop.payment_on_account.credit_limit == 800
 
 
 # --- quarantine --------------------------------------------------------------------------------------------------

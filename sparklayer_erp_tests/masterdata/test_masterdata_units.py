@@ -18,9 +18,16 @@ from sparklayer_erp.assets.masterdata import (
     extract_type,
 )
 from sparklayer_erp.config_wiring import build_resources
-from sparklayer_erp.domain.models import Address, OwnerTeam
+from sparklayer_erp.domain.models import (
+    Address,
+    ErpOrderLine,
+    ErpOrderState,
+    ErpOrderStatus,
+    OwnerTeam,
+    PaymentMethod,
+)
 from sparklayer_erp.flows import masterdata as flow
-from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.ledger import Ledger, SyncState
 from sparklayer_erp.masterdata_definitions import (
     MASTERDATA_ASSETS,
     MASTERDATA_CHECKS,
@@ -108,6 +115,7 @@ def test_customer_hash_follows_what_the_erp_owns() -> None:
     c = demo.customers()[0]
     assert flow.customer_hash(c) == flow.customer_hash(dataclasses.replace(c))
     assert flow.customer_hash(c) != flow.customer_hash(dataclasses.replace(c, on_credit_hold=True))
+    assert flow.customer_hash(c) != flow.customer_hash(dataclasses.replace(c, active=False))  # closed: resent
     assert flow.customer_hash(c) != flow.customer_hash(dataclasses.replace(c, open_balance=Decimal("125.41")))
     # an ERP address the shop cannot take (no street, postcode or country) changes nothing
     partial = dataclasses.replace(c, addresses=(*c.addresses, Address("Depot", "", "Leeds", "", "")))
@@ -186,6 +194,28 @@ def test_mass_quarantine_gate_opens_and_closes_its_exception(ledger: Ledger) -> 
     assert mass.owner_team == OwnerTeam.OPERATIONS and "5 of 9 customer records failed" in mass.message
     assert not flow.gate_decision(ledger, flow.gate(flow.CUSTOMERS, good), Decimal("0.2")).blocked
     assert ledger.open_exceptions("mass_quarantine") == []
+
+
+def test_pending_approval_counts_against_the_orders_own_warehouse_and_the_default_only_when_unknown(
+        ledger: Ledger) -> None:
+    """The ERP side is a stand-in here (the real Tryton path is in test_masterdata_sync)."""
+
+    def status(erp_id: int, warehouse: str | None, cases: int) -> ErpOrderStatus:
+        return ErpOrderStatus(erp_id, f"S{erp_id}", f"p-{erp_id}", "C1002", None, ErpOrderState.PENDING_APPROVAL,
+                              False, Decimal(0), Decimal(0), Decimal(0), warehouse_code=warehouse,
+                              lines=(ErpOrderLine("SKU-NUTS-M", Decimal(cases), "Case of 6", Decimal(1)),))
+
+    class Erp:  # the two port calls pending_approval_quantities makes
+        def order_status(self, ids):
+            return [s for s in (status(1, "WH2", 2), status(2, None, 1), status(3, "WH", 3)) if s.erp_id in ids]
+
+    for erp_id in (1, 2, 3):
+        ledger.claim_order(f"p-{erp_id}", "C1002", PaymentMethod.ON_ACCOUNT, None,
+                           sync_state=SyncState.PENDING_APPROVAL)
+        ledger.update_order_link(f"p-{erp_id}", erp_order_id=erp_id)
+    pending = flow.pending_approval_quantities(ledger, Erp(), "WH", items=demo.items)  # type: ignore[arg-type]
+    assert pending.orders == 3
+    assert pending.quantities == {("SKU-NUTS-M", "WH2"): Decimal(12), ("SKU-NUTS-M", "WH"): Decimal(24)}
 
 
 # --- definitions -----------------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ STATE_FIELDS = (
     "shipments.state",
 )
 STATUS_FIELDS = STATE_FIELDS + (
-    conv.PO_NUMBER_FIELD, "sale_date", "untaxed_amount", "tax_amount", "total_amount",
+    conv.PO_NUMBER_FIELD, "sale_date", "warehouse.code", "untaxed_amount", "tax_amount", "total_amount",
     "lines.product.code", "lines.quantity", "lines.unit.name", "lines.unit_price", "lines.description",
     "shipments.number", f"shipments.{conv.TRACKING_FIELD}", "shipments.effective_date",
     "invoices.number", "invoices.total_amount", "invoices.amount_to_pay", "invoices.invoice_date",
@@ -189,6 +189,7 @@ def status_from_row(row: Mapping[str, Any]) -> ErpOrderStatus:
         shipments=shipments,
         invoices=tuple(invoice_from_row(inv) for inv in invoice_rows),
         payments=tuple(p for inv in invoice_rows for p in payments_from_invoice(inv)),
+        warehouse_code=rel(row, "warehouse").get("code") or None,
     )
 
 
