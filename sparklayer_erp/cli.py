@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlparse
@@ -69,6 +71,7 @@ def dagster_home() -> Path:
 # Jobs the demo launches once at start so SparkLayer holds the ERP's customers, prices and stock
 # before the simulated buyers arrive (afterwards the schedules keep them in step).
 DEMO_FIRST_JOBS = ("master_data_full_job",)
+DEMO_RECONCILE_AFTER_S = 240
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -113,10 +116,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
                 stack.callback(start_simulator(sandbox.base_url).stop)
                 print("   simulated buyers are placing orders in the sandbox")
+                month = datetime.date.today().replace(day=1).isoformat()
+                timer = threading.Timer(DEMO_RECONCILE_AFTER_S, _reconcile_month, (ui, month))
+                timer.daemon = True
+                timer.start()
+                stack.callback(timer.cancel)
+                print(f"   this month ({month[:7]}) is reconciled in {DEMO_RECONCILE_AFTER_S // 60} minutes")
             print(f"== ready: open {ui}  (Ctrl-C stops everything)")
             return proc.wait()
         except KeyboardInterrupt:
             return 0
+
+
+def _reconcile_month(ui: str, month: str) -> None:
+    """The demo's month-end run for the current month, once simulated orders exist (best effort)."""
+    from sparklayer_erp import demo_bootstrap
+
+    try:
+        run_id = demo_bootstrap.launch_job(ui, "month_end_job", partition=month)
+        logging.getLogger(__name__).info("month-end reconciliation for %s launched: run %s", month[:7], run_id)
+    except Exception as exc:  # the demo goes on; the monthly schedule and the UI can still run it
+        logging.getLogger(__name__).warning("could not launch the month-end reconciliation: %s", exc)
 
 
 def _interrupt(signum, frame) -> None:

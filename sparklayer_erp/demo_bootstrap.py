@@ -79,12 +79,14 @@ def start_automation(url: str) -> list[str]:
     return started
 
 
-def launch_job(url: str, job_name: str, run_config: dict | None = None) -> str:
+def launch_job(url: str, job_name: str, run_config: dict | None = None, partition: str | None = None) -> str:
     params = {
         "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job_name},
         "runConfigData": run_config or {},
         "mode": "default",
     }
+    if partition:
+        params["executionMetadata"] = {"tags": [{"key": "dagster/partition", "value": partition}]}
     result = _gql(url, _LAUNCH, {"p": params})["launchRun"]
     if result["__typename"] != "LaunchRunSuccess":
         raise RuntimeError(f"could not launch {job_name}: {result.get('message', result['__typename'])}")

@@ -36,7 +36,7 @@ def order_plan(rng: random.Random, n: int) -> dict:
 
 
 class Simulator:
-    def __init__(self, sandbox_url: str, *, every_s: float = 20.0, seed: int = 7, limit: int = 60) -> None:
+    def __init__(self, sandbox_url: str, *, every_s: float = 12.0, seed: int = 7, limit: int = 60) -> None:
         from sparklayer_erp.sandbox.admin import SandboxAdmin
 
         self.admin = SandboxAdmin(sandbox_url)
