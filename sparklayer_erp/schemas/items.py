@@ -79,7 +79,7 @@ class StockFrame(pa.DataFrameModel):
                     "a receipt is not yet booked).")
     reserved: Series[object] = pa.Field(
         coerce=True, title="quantity reserved",
-        description="Base units already allocated to shipments; 0 or more.")
+        description="Base units held for confirmed orders the warehouse has not picked yet; 0 or more.")
 
     @pa.check("sku", "warehouse_code", error="must not be blank")
     def not_blank(cls, series: pd.Series) -> pd.Series:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera import extensions
 from pandera.typing.pandas import Series
 
 from sparklayer_erp.domain.models import ErpOrderState
@@ -26,21 +27,35 @@ _CLASSES = [str(c) for c in RECON_CLASSES]
 _OWNERS = sorted({str(r.owner) for r in RECON_CLASSES.values()})
 
 
-def _is_decimal(series: pd.Series) -> pd.Series:
+@extensions.register_check_method()
+def money_is_decimal(series: pd.Series) -> pd.Series:
+    """Money must be a finite ``Decimal``, never a float: a dtype cannot say that, so a check does."""
     return series.map(lambda v: type(v) is Decimal and v.is_finite())
 
 
 def _money(*, nullable: bool = False, description: str = "") -> object:
-    return pa.Field(nullable=nullable, description=description)
+    return pa.Field(nullable=nullable, description=description, money_is_decimal=())
 
 
-_DECIMAL_ERROR = "money must be a finite Decimal (never float)"
+class _Input(pa.DataFrameModel):
+    """Extracted frames: extra columns an adapter adds are dropped, a missing one fails."""
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
+class _Output(pa.DataFrameModel):
+    """Frames the reconciliation produces: exactly these columns."""
+
+    class Config:
+        strict = True
 
 
 # --- inputs ---------------------------------------------------------------------------------------------------
 
 
-class SlOrdersSchema(pa.DataFrameModel):
+class SlOrdersSchema(_Input):
     """SparkLayer purchases of type ``order`` (the month's, and possibly others: all count as known ids)."""
 
     purchase_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
@@ -54,33 +69,15 @@ class SlOrdersSchema(pa.DataFrameModel):
     total_paid: Series[object] = _money(description="Decimal, paid in the shop")
     shipping_gross: Series[object] | None = _money(description="Decimal; required with lines")
 
-    @pa.check("total_gross", "total_paid", "shipping_gross", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
 
-    class Config:
-        strict = "filter"
-        coerce = True
-
-
-class SlLinesSchema(pa.DataFrameModel):
+class SlLinesSchema(_Input):
     purchase_id: Series[str] = pa.Field(str_length={"min_value": 1})
     sku: Series[str] = pa.Field(str_length={"min_value": 1})
     quantity: Series[int] = pa.Field(ge=0, description="base units")
     line_total_gross: Series[object] = _money(description="Decimal")
 
-    @pa.check("line_total_gross", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
 
-    class Config:
-        strict = "filter"
-        coerce = True
-
-
-class ErpOrdersSchema(pa.DataFrameModel):
+class ErpOrdersSchema(_Input):
     erp_id: Series[int] = pa.Field(unique=True)
     number: Series[str] = pa.Field(nullable=True)
     purchase_id: Series[str] = pa.Field(nullable=True, description="null: keyed in the ERP by hand")
@@ -89,17 +86,8 @@ class ErpOrdersSchema(pa.DataFrameModel):
     total: Series[object] = _money(description="Decimal, gross")
     order_date: Series[pa.Date] = pa.Field(nullable=True)
 
-    @pa.check("total", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
 
-    class Config:
-        strict = "filter"
-        coerce = True
-
-
-class ErpInvoicesSchema(pa.DataFrameModel):
+class ErpInvoicesSchema(_Input):
     erp_id: Series[int] = pa.Field(description="the sales order's ERP id")
     number: Series[str] = pa.Field(nullable=True, description="null while draft")
     state: Series[str] = pa.Field(isin=list(INVOICE_STATES))
@@ -108,10 +96,6 @@ class ErpInvoicesSchema(pa.DataFrameModel):
     invoice_date: Series[pa.Date] = pa.Field(nullable=True)
     due_date: Series[pa.Date] = pa.Field(nullable=True)
 
-    @pa.check("total", "amount_due", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
 
     @pa.dataframe_check(error="posted/paid invoices need a unique number")
     @classmethod
@@ -120,30 +104,17 @@ class ErpInvoicesSchema(pa.DataFrameModel):
         numbers = df["number"].where(counted)
         return ~counted | (numbers.notna() & ~numbers.duplicated(keep=False))
 
-    class Config:
-        strict = "filter"
-        coerce = True
 
-
-class ErpPaymentsSchema(pa.DataFrameModel):
+class ErpPaymentsSchema(_Input):
     invoice_number: Series[str] = pa.Field(nullable=True)
     amount: Series[object] = _money(description="Decimal")
     paid_on: Series[pa.Date] = pa.Field(nullable=True)
-
-    @pa.check("amount", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 # --- outputs --------------------------------------------------------------------------------------------------
 
 
-class ReconOrdersSchema(pa.DataFrameModel):
+class ReconOrdersSchema(_Output):
     """``ReconResult.orders``."""
 
     purchase_id: Series[str] = pa.Field(unique=True)
@@ -157,15 +128,15 @@ class ReconOrdersSchema(pa.DataFrameModel):
     erp_state: Series[str] = pa.Field(nullable=True)
     erp_account_code: Series[str] = pa.Field(nullable=True)
     invoice_numbers: Series[str] = pa.Field(nullable=True)
-    sl_total: Series[object]
-    sl_paid: Series[object]
-    sl_lines_total: Series[object] = pa.Field(nullable=True)
-    sl_billable: Series[object]
-    erp_total: Series[object]
-    invoiced: Series[object]
-    erp_paid: Series[object]
-    outstanding: Series[object]
-    difference: Series[object]
+    sl_total: Series[object] = _money()
+    sl_paid: Series[object] = _money()
+    sl_lines_total: Series[object] = _money(nullable=True)
+    sl_billable: Series[object] = _money()
+    erp_total: Series[object] = _money()
+    invoiced: Series[object] = _money()
+    erp_paid: Series[object] = _money()
+    outstanding: Series[object] = _money()
+    difference: Series[object] = _money()
     due_date: Series[pa.DateTime] = pa.Field(nullable=True)
     days_overdue: Series[int] = pa.Field(ge=0)
     recon_class: Series[str] = pa.Field(isin=_CLASSES)
@@ -173,27 +144,18 @@ class ReconOrdersSchema(pa.DataFrameModel):
     owner: Series[str] = pa.Field(isin=_OWNERS)
     reason: Series[str] = pa.Field(str_length={"min_value": 1})
 
-    @pa.check("sl_total", "sl_paid", "sl_lines_total", "sl_billable", "erp_total", "invoiced", "erp_paid", "outstanding", "difference", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
-
     class Config:
         strict = True
         ordered = True
 
 
-class _TotalsColumns(pa.DataFrameModel):
+class _TotalsColumns(_Output):
     orders: Series[int] = pa.Field(ge=0)
     unexplained: Series[int] = pa.Field(ge=0)
-    sl_total: Series[object]
-    erp_total: Series[object]
-    difference: Series[object]
+    sl_total: Series[object] = _money()
+    erp_total: Series[object] = _money()
+    difference: Series[object] = _money()
 
-    @pa.check("sl_total", "erp_total", "difference", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
 
     @pa.dataframe_check(error="difference must equal sl_total - erp_total")
     @classmethod
@@ -206,15 +168,9 @@ class ByCustomerSchema(_TotalsColumns):
     customer_sparklayer_id: Series[str] = pa.Field(unique=True)
     account_code: Series[str] = pa.Field(nullable=True)
 
-    class Config:
-        strict = True
-
 
 class ByPaymentMethodSchema(_TotalsColumns):
     payment_method: Series[str] = pa.Field(unique=True)
-
-    class Config:
-        strict = True
 
 
 class ByClassSchema(_TotalsColumns):
@@ -224,11 +180,8 @@ class ByClassSchema(_TotalsColumns):
     meaning: Series[str]
     action: Series[str]
 
-    class Config:
-        strict = True
 
-
-class UnknownPurchaseErpOrdersSchema(pa.DataFrameModel):
+class UnknownPurchaseErpOrdersSchema(_Output):
     """``ReconResult.erp_orders_claiming_unknown_purchase``."""
 
     erp_id: Series[int] = pa.Field(unique=True)
@@ -237,18 +190,10 @@ class UnknownPurchaseErpOrdersSchema(pa.DataFrameModel):
     account_code: Series[str]
     state: Series[str]
     order_date: Series[object] = pa.Field(nullable=True)
-    total: Series[object]
+    total: Series[object] = _money()
     recon_class: Series[str] = pa.Field(isin=_CLASSES)
     owner: Series[str] = pa.Field(isin=_OWNERS)
     reason: Series[str]
-
-    @pa.check("total", name="money_is_decimal", error=_DECIMAL_ERROR)
-    @classmethod
-    def money_is_decimal(cls, series: pd.Series) -> pd.Series:
-        return _is_decimal(series)
-
-    class Config:
-        strict = True
 
 
 INPUT_SCHEMAS = {
