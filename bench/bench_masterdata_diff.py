@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
     print(f"generate frame                 {time.perf_counter() - t:6.2f} s   peak {peak_mb():7.0f} MB")
 
     if args.with_gate:
-        from sparklayer_erp.schemas import PricesFrame, split_valid
+        from sparklayer_erp.masterdata.gates import PricesFrame, split_valid
 
         t = time.perf_counter()
         valid, quarantined = split_valid(frame, PricesFrame)

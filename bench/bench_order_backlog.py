@@ -28,16 +28,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sparklayer_erp import demo_data
+from sparklayer_erp.demo import demo_data
+from sparklayer_erp.demo.sandbox.server import run_sandbox
+from sparklayer_erp.demo.tryton_local import start_server
 from sparklayer_erp.domain.models import ErpOrderDraft
 from sparklayer_erp.domain.money import round_unit_price
 from sparklayer_erp.domain.orders import ItemInfo, PricePolicy, translate_order
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
-from sparklayer_erp.erp.tryton.local import start_server
-from sparklayer_erp.flows.order_sync import DEFAULT_TAX_PERCENT, OrderSync, SyncSettings, fetch_requested
 from sparklayer_erp.ledger import Ledger
-from sparklayer_erp.mapping.purchases import order_in
-from sparklayer_erp.sandbox.server import run_sandbox
+from sparklayer_erp.orders.mapper import order_in
+from sparklayer_erp.orders.sync import DEFAULT_TAX_PERCENT, OrderSync, SyncSettings, fetch_requested
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.wire import parse_datetime
 

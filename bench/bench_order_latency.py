@@ -29,12 +29,12 @@ from pathlib import Path
 
 import httpx
 
-from sparklayer_erp import demo_data
+from sparklayer_erp.demo import demo_data
+from sparklayer_erp.demo.sandbox.server import run_sandbox
+from sparklayer_erp.demo.tryton_local import start_server
 from sparklayer_erp.domain.money import round_unit_price
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
-from sparklayer_erp.erp.tryton.local import start_server
 from sparklayer_erp.ledger import Ledger
-from sparklayer_erp.sandbox.server import run_sandbox
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,7 +44,7 @@ METHODS = ("on_account", "invoice", "platform_upfront")
 DEFS_MODULE = '''
 import dagster as dg
 from sparklayer_erp.config_wiring import build_resources
-from sparklayer_erp.orders_definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
+from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
 
 defs = dg.Definitions(assets=ORDER_ASSETS, jobs=ORDER_JOBS, schedules=ORDER_SCHEDULES, sensors=ORDER_SENSORS,
                       resources=build_resources(), executor=dg.in_process_executor)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sparklayer_erp.domain.reconciliation import close_ready, reconcile_month
-from sparklayer_erp.schemas.reconciliation import INPUT_SCHEMAS
+from sparklayer_erp.month_end.gates import INPUT_SCHEMAS
 
 MONTH_START, MONTH_END, AS_OF = dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 11, 5)
 TARGET_S, TARGET_GB = 60.0, 4.0

@@ -19,7 +19,7 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from sparklayer_erp.sandbox.server import run_sandbox
+from sparklayer_erp.demo.sandbox.server import run_sandbox
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.models import PriceList, PricingRow, StockLevelRow
 

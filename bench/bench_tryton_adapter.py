@@ -31,11 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sparklayer_erp import demo_data  # noqa: E402
+from sparklayer_erp.demo import demo_data  # noqa: E402
+from sparklayer_erp.demo.tryton_local import TrytonServer, start_server  # noqa: E402
 from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, PaymentMethod  # noqa: E402
 from sparklayer_erp.erp.tryton import conventions as conv  # noqa: E402
 from sparklayer_erp.erp.tryton.adapter import TrytonErp  # noqa: E402
-from sparklayer_erp.erp.tryton.local import TrytonServer, start_server  # noqa: E402
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc  # noqa: E402
 
 SKUS = [p.sku for p in demo_data.PRODUCTS if p.pack_size == 12]

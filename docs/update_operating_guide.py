@@ -18,8 +18,8 @@ GUIDE = Path(__file__).resolve().with_name("operating-guide.md")
 
 
 def _sections() -> dict[str, Callable[[], str]]:
-    from sparklayer_erp.flows.monitoring import kinds_markdown
-    from sparklayer_erp.flows.month_end import recon_classes_markdown
+    from sparklayer_erp.monitoring.watch import kinds_markdown
+    from sparklayer_erp.month_end.close import recon_classes_markdown
 
     return {"exception-kinds": kinds_markdown, "reconciliation-classes": recon_classes_markdown}
 

@@ -46,7 +46,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from sparklayer_erp.sandbox import server
+    from sparklayer_erp.demo.sandbox import server
 
     argv = ["--port", str(args.port or _port_of("SPARKLAYER_BASE_URL"))]
     if args.db:
@@ -55,7 +55,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_erp(args: argparse.Namespace) -> int:
-    from sparklayer_erp.erp.tryton import local
+    from sparklayer_erp.demo import tryton_local as local
 
     argv = [args.action] + (["--port", str(args.port or _port_of("ERP_URL"))] if args.action == "serve" else [])
     return local.main(argv) or 0
@@ -79,9 +79,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _load_dotenv(settings.REPO_ROOT / ".env")
     logging.basicConfig(level=logging.INFO, format="   %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from sparklayer_erp import demo_bootstrap
-    from sparklayer_erp.erp.tryton import local
-    from sparklayer_erp.sandbox.server import run_sandbox
+    from sparklayer_erp.demo import bootstrap as demo_bootstrap
+    from sparklayer_erp.demo import tryton_local as local
+    from sparklayer_erp.demo.sandbox.server import run_sandbox
 
     data = settings.data_dir()
     env = dict(os.environ, DAGSTER_HOME=str(dagster_home()))
@@ -112,7 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if args.automation:
                 print(f"   started: {', '.join(demo_bootstrap.start_automation(ui)) or 'already running'}")
             if args.simulate:
-                from sparklayer_erp.simulator import start_simulator
+                from sparklayer_erp.demo.simulator import start_simulator
 
                 stack.callback(start_simulator(sandbox.base_url).stop)
                 print("   simulated buyers are placing orders in the sandbox")
@@ -130,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _reconcile_month(ui: str, month: str) -> None:
     """The demo's month-end run for the current month, once simulated orders exist (best effort)."""
-    from sparklayer_erp import demo_bootstrap
+    from sparklayer_erp.demo import bootstrap as demo_bootstrap
 
     try:
         run_id = demo_bootstrap.launch_job(ui, "month_end_job", partition=month)

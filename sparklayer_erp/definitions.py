@@ -5,20 +5,20 @@ from __future__ import annotations
 import dagster as dg
 
 from sparklayer_erp.config_wiring import build_resources
-from sparklayer_erp.masterdata_definitions import (
+from sparklayer_erp.masterdata.definitions import (
     MASTERDATA_ASSETS,
     MASTERDATA_CHECKS,
     MASTERDATA_JOBS,
     MASTERDATA_SCHEDULES,
 )
-from sparklayer_erp.monitoring_definitions import (
+from sparklayer_erp.monitoring.definitions import (
     MONITORING_ASSETS,
     MONITORING_CHECKS,
     MONITORING_JOBS,
     MONITORING_SCHEDULES,
     MONITORING_SENSORS,
 )
-from sparklayer_erp.orders_definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
+from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
 
 defs = dg.Definitions(
     assets=[*MASTERDATA_ASSETS, *ORDER_ASSETS, *MONITORING_ASSETS],

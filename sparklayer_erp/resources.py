@@ -159,7 +159,7 @@ class AlertsResource(dg.ConfigurableResource):
     webhook_ecommerce: str = ""
 
     def routing(self):
-        from sparklayer_erp.alerts import AlertRouting
+        from sparklayer_erp.notify.delivery import AlertRouting
 
         teams = ("finance", "sales_operations", "operations", "ecommerce")
         emails = {t: tuple(a.strip() for a in getattr(self, f"email_{t}").split(",") if a.strip()) for t in teams}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sparklayer_erp.erp.tryton.local import TrytonServer, start_server
+from sparklayer_erp.demo.tryton_local import TrytonServer, start_server
 
 
 @pytest.fixture(scope="session")

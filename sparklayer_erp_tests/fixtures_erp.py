@@ -14,12 +14,12 @@ from contextlib import closing
 
 import pytest
 
+from sparklayer_erp.demo.sandbox.server import SandboxHandle, run_sandbox
+from sparklayer_erp.demo.tryton_local import TrytonServer
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
-from sparklayer_erp.erp.tryton.local import TrytonServer
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc
-from sparklayer_erp.sandbox.server import SandboxHandle, run_sandbox
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.orders.shop import SITE
 
 

@@ -1,7 +1,7 @@
 """Master data, ERP → SparkLayer: what to send, decided from plain data (no I/O, no Dagster).
 
 The ERP is the system of record for customers, prices, items and stock. Each run: the frames are checked
-(``sparklayer_erp.schemas``), content hashes of the rows that passed are compared with the hashes of the last
+(``sparklayer_erp.masterdata.gates``), content hashes of the rows that passed are compared with the hashes of the last
 successful push (``diff_hashes``), and only what changed is turned into SparkLayer bodies here. A run in
 which nothing changed sends nothing.
 

@@ -17,8 +17,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from sparklayer_erp.domain.hashing import canonical_json as canonical_json  # re-exported
-from sparklayer_erp.domain.hashing import content_hash
+from sparklayer_erp.domain.hashing import (
+    content_hash,
+)
 from sparklayer_erp.domain.models import ErpOrderState, ErpOrderStatus, PaymentMethod
 from sparklayer_erp.domain.money import to_money
 from sparklayer_erp.domain.orders import CANCELLED_STATUS, OrderIn

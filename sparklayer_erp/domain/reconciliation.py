@@ -1,8 +1,8 @@
 """Month-end reconciliation: every SparkLayer order of the month against the ERP's order, invoices, payments.
 
 Pure: frames in, frames out; no I/O (the spreadsheet/CSV writers live in
-``sparklayer_erp.reconciliation_export``; the pandera gates for these frames in
-``sparklayer_erp.schemas.reconciliation``).
+``sparklayer_erp.month_end.export``; the pandera gates for these frames in
+``sparklayer_erp.month_end.gates``).
 
 Inputs (column → meaning; money columns hold ``Decimal``):
 

@@ -1,6 +1,6 @@
 """Every choice we made where the SparkLayer API reference says "not confirmed" — in one place.
 
-The client (``sparklayer_erp.sparklayer``) and the local sandbox (``sparklayer_erp.sandbox``) both import
+The client (``sparklayer_erp.sparklayer``) and the local sandbox (``sparklayer_erp.demo.sandbox``) both import
 these, so they cannot drift apart; when the live OpenAPI specs confirm or contradict one, change it here.
 The README's SparkLayer section lists the same choices for people.
 

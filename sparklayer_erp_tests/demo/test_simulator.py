@@ -3,8 +3,8 @@
 import logging
 import random
 
-from sparklayer_erp import demo_data
-from sparklayer_erp.simulator import Simulator, order_plan
+from sparklayer_erp.demo import demo_data
+from sparklayer_erp.demo.simulator import Simulator, order_plan
 
 
 def test_the_mix_covers_every_scenario_the_demo_promises():
@@ -19,9 +19,9 @@ def test_the_mix_covers_every_scenario_the_demo_promises():
 
 
 def test_orders_the_shop_refuses_do_not_stop_the_simulated_buyers(tmp_path, caplog):
-    from sparklayer_erp.sandbox.server import run_sandbox
+    from sparklayer_erp.demo.sandbox.server import run_sandbox
 
-    caplog.set_level(logging.INFO, logger="sparklayer_erp.simulator")
+    caplog.set_level(logging.INFO, logger="sparklayer_erp.demo.simulator")
     with run_sandbox(tmp_path / "sandbox.sqlite") as sandbox:  # no prices pushed yet: the shop refuses
         simulator = Simulator(sandbox.base_url, every_s=0)
         for n in range(3):

@@ -15,12 +15,12 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from sparklayer_erp.assets.masterdata import MASTERDATA_ASSETS, MASTERDATA_CHECKS
+from sparklayer_erp.demo.sandbox.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SITE_ID
+from sparklayer_erp.demo.sandbox.server import SandboxHandle, run_sandbox
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.masterdata.assets import MASTERDATA_ASSETS, MASTERDATA_CHECKS
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
-from sparklayer_erp.sandbox.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SITE_ID
-from sparklayer_erp.sandbox.server import SandboxHandle, run_sandbox
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests.masterdata.junk import JunkErpResource
 

@@ -15,13 +15,13 @@ from decimal import Decimal
 
 import pytest
 
-from sparklayer_erp import demo_data
+from sparklayer_erp.demo import demo_data
+from sparklayer_erp.demo.sandbox import variants
+from sparklayer_erp.demo.sandbox.admin import SandboxRejected
 from sparklayer_erp.domain import masterdata as md
 from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, ErpOrderState, OwnerTeam, PaymentMethod
-from sparklayer_erp.flows.masterdata import collapse_breaks
 from sparklayer_erp.ledger import ExceptionStatus, SyncState
-from sparklayer_erp.sandbox import variants
-from sparklayer_erp.sandbox.admin import SandboxRejected
+from sparklayer_erp.masterdata.sync import collapse_breaks
 from sparklayer_erp.sparklayer import contract
 from sparklayer_erp_tests.masterdata import erp_admin
 from sparklayer_erp_tests.masterdata.conftest import World, check_results, executed_steps, materialized

@@ -10,13 +10,6 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from sparklayer_erp.assets.masterdata import (
-    DEFAULT_QUANTITY_BREAKS,
-    _sync_run,
-    customer_price_lists_exist,
-    customers_have_account_codes,
-    extract_type,
-)
 from sparklayer_erp.config_wiring import build_resources
 from sparklayer_erp.domain.models import (
     Address,
@@ -26,16 +19,23 @@ from sparklayer_erp.domain.models import (
     OwnerTeam,
     PaymentMethod,
 )
-from sparklayer_erp.flows import masterdata as flow
 from sparklayer_erp.ledger import Ledger, SyncState
-from sparklayer_erp.masterdata_definitions import (
+from sparklayer_erp.masterdata import sync as flow
+from sparklayer_erp.masterdata.assets import (
+    DEFAULT_QUANTITY_BREAKS,
+    _sync_run,
+    customer_price_lists_exist,
+    customers_have_account_codes,
+    extract_type,
+)
+from sparklayer_erp.masterdata.definitions import (
     MASTERDATA_ASSETS,
     MASTERDATA_CHECKS,
     MASTERDATA_JOBS,
     MASTERDATA_SCHEDULES,
     cron_from_env,
 )
-from sparklayer_erp.schemas import customers_frame, price_lists_frame, prices_frame, stock_frame
+from sparklayer_erp.masterdata.gates import customers_frame, price_lists_frame, prices_frame, stock_frame
 from sparklayer_erp.settings import SettingError
 from sparklayer_erp.sparklayer.errors import (
     SparkLayerConflict,
@@ -44,7 +44,7 @@ from sparklayer_erp.sparklayer.errors import (
     SparkLayerServerError,
     SparkLayerValidationError,
 )
-from sparklayer_erp_tests.domain_masterdata import demo
+from sparklayer_erp_tests.domain import masterdata_demo as demo
 from sparklayer_erp_tests.masterdata import junk
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from sparklayer_erp import demo_data
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.domain.models import OwnerTeam
-from sparklayer_erp.flows.masterdata import HASH_PACK_SIZES_RECORDED
+from sparklayer_erp.masterdata.sync import HASH_PACK_SIZES_RECORDED
 from sparklayer_erp_tests.masterdata.conftest import World, make_world
 
 pytestmark = pytest.mark.tryton

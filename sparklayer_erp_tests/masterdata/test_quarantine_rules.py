@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sparklayer_erp import demo_data
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.domain.models import OwnerTeam
 from sparklayer_erp_tests.masterdata import junk
 from sparklayer_erp_tests.masterdata.conftest import World, check_results, make_world, materialized

@@ -16,15 +16,15 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from sparklayer_erp import demo_data
-from sparklayer_erp.assets.masterdata import erp_stock, sparklayer_stock
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.domain.drift import DriftConfig
 from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, ErpOrderState, PaymentMethod
-from sparklayer_erp.flows.monitoring import MonitorSettings, erp_label, run_drift
-from sparklayer_erp.flows.order_followup import OrderFollowup
-from sparklayer_erp.flows.order_sync import OrderSync, SyncSettings
 from sparklayer_erp.ledger import ExceptionRow, Ledger
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp.masterdata.assets import erp_stock, sparklayer_stock
+from sparklayer_erp.monitoring.watch import MonitorSettings, erp_label, run_drift
+from sparklayer_erp.orders.followup import OrderFollowup
+from sparklayer_erp.orders.sync import OrderSync, SyncSettings
+from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.monitoring.conftest import resources_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning")

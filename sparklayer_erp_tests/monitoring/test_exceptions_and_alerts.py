@@ -14,18 +14,18 @@ from email.policy import default as email_policy
 import dagster as dg
 import pytest
 
-from sparklayer_erp import demo_data
-from sparklayer_erp.accept_exception import accept_exception_job
-from sparklayer_erp.alerts import AlertRouting
-from sparklayer_erp.assets.monitoring import drift_monitor, integration_exceptions, sync_failure_alerts
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.domain.exception_kinds import Entity, problem
-from sparklayer_erp.flows import monitoring as flow
-from sparklayer_erp.flows.order_followup import OrderFollowup
-from sparklayer_erp.flows.order_sync import OrderSync, SyncSettings
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.monitoring import watch as flow
+from sparklayer_erp.monitoring.accept import accept_exception_job
+from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions, sync_failure_alerts
+from sparklayer_erp.notify.delivery import AlertRouting
+from sparklayer_erp.orders.followup import OrderFollowup
+from sparklayer_erp.orders.sync import OrderSync, SyncSettings
 from sparklayer_erp.resources import AlertsResource, LedgerResource
 from sparklayer_erp.sparklayer import contract
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.monitoring.conftest import resources_for
 from sparklayer_erp_tests.sinks import smtp_sink, webhook_receiver
 

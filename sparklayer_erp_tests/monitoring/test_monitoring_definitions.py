@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from sparklayer_erp.config_wiring import build_resources
-from sparklayer_erp.monitoring_definitions import (
+from sparklayer_erp.monitoring.definitions import (
     MONITORING_ASSETS,
     MONITORING_CHECKS,
     MONITORING_JOBS,

@@ -10,13 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from sparklayer_erp.alerts import AlertRouting
 from sparklayer_erp.domain.drift import DriftConfig, DriftSnapshot, SlOrderSnap
 from sparklayer_erp.domain.exception_kinds import Entity, problem
 from sparklayer_erp.domain.models import ErpOrderState, ErpOrderStatus, Invoice, Shipment
-from sparklayer_erp.flows import monitoring as flow
-from sparklayer_erp.flows.month_end import Month
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.monitoring import watch as flow
+from sparklayer_erp.month_end.close import Month
+from sparklayer_erp.notify.delivery import AlertRouting
 from sparklayer_erp_tests.sinks import webhook_receiver
 
 NOW = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)

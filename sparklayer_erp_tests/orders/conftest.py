@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sparklayer_erp.demo.sandbox.server import SandboxHandle
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
-from sparklayer_erp.sandbox.server import SandboxHandle
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests import fixtures_erp
 from sparklayer_erp_tests.orders.shop import SITE, Shop

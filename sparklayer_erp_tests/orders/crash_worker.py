@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from sparklayer_erp.domain.models import CreateResult, ErpOrderDraft
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
-from sparklayer_erp.flows.order_sync import OrderSync, fetch_requested
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.orders.sync import OrderSync, fetch_requested
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests.orders.shop import SITE
 

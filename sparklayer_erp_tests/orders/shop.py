@@ -13,16 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from sparklayer_erp import demo_data
+from sparklayer_erp.demo import demo_data
+from sparklayer_erp.demo.sandbox.server import SandboxHandle
 from sparklayer_erp.domain.money import round_unit_price
 from sparklayer_erp.erp.tryton import conventions as conv
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc
 from sparklayer_erp.ledger import Ledger
-from sparklayer_erp.sandbox.server import SandboxHandle
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.models import Purchase
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests.erp import warehouse
 
 SITE = {"site_id": "demo-site", "client_id": "demo-client", "client_secret": "demo-secret"}
 SANDBOX_CREDIT = 100_000  # SparkLayer-side credit: the ERP's limit is what the tests exercise

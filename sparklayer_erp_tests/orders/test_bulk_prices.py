@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sparklayer_erp import demo_data
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.erp.tryton.adapter import TrytonErp, UnknownErpReference
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sparklayer_erp.domain.models import ErpOrderState
-from sparklayer_erp.flows.order_followup import OrderFollowup
-from sparklayer_erp.flows.order_sync import OrderSync, Outcome, fetch_requested
 from sparklayer_erp.ledger import ExceptionStatus, SyncState
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp.orders.followup import OrderFollowup
+from sparklayer_erp.orders.sync import OrderSync, Outcome, fetch_requested
+from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.orders.shop import Shop
 
 

@@ -9,9 +9,9 @@ import threading
 import time
 
 from sparklayer_erp.erp.tryton.adapter import TrytonErp
-from sparklayer_erp.flows.order_followup import OrderFollowup
-from sparklayer_erp.flows.order_sync import OrderSync, fetch_requested, fetch_sweep, report_sync_log, utc_now
 from sparklayer_erp.ledger import Ledger, SyncState
+from sparklayer_erp.orders.followup import OrderFollowup
+from sparklayer_erp.orders.sync import OrderSync, fetch_requested, fetch_sweep, report_sync_log, utc_now
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests.orders.shop import SITE, Shop
 

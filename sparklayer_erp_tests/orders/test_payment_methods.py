@@ -8,7 +8,7 @@ import dagster as dg
 
 from sparklayer_erp.domain.models import ErpOrderState
 from sparklayer_erp.ledger import SyncState
-from sparklayer_erp.orders_definitions import ORDER_ASSETS
+from sparklayer_erp.orders.definitions import ORDER_ASSETS
 from sparklayer_erp_tests.orders.shop import Shop
 
 SYNC = [a for a in ORDER_ASSETS if a.key.path[-1] == "erp_sales_orders"]

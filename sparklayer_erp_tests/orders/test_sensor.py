@@ -7,8 +7,8 @@ import dagster as dg
 from sparklayer_erp.config_wiring import build_resources
 from sparklayer_erp.domain.order_polling import PollCursor
 from sparklayer_erp.ledger import SyncState
-from sparklayer_erp.orders_definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
-from sparklayer_erp.sensors.orders import order_sensor
+from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
+from sparklayer_erp.orders.sensor import order_sensor
 from sparklayer_erp_tests.orders.conftest import resources_for
 from sparklayer_erp_tests.orders.shop import Shop
 

@@ -25,13 +25,13 @@ import dagster as dg
 import httpx
 import pytest
 
-from sparklayer_erp import demo_data
-from sparklayer_erp.assets.monitoring import drift_monitor, integration_exceptions
-from sparklayer_erp.assets.month_end import month_end_reconciliation, month_is_close_ready
-from sparklayer_erp.erp.tryton.local import free_port
-from sparklayer_erp.flows.order_sync import OrderSync, SyncSettings
+from sparklayer_erp.demo import demo_data
+from sparklayer_erp.demo.tryton_local import free_port
+from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions
+from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
+from sparklayer_erp.orders.sync import OrderSync, SyncSettings
 from sparklayer_erp.settings import REPO_ROOT
-from sparklayer_erp_tests.erp_tryton import warehouse
+from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.monitoring.conftest import resources_for
 
 CHROMIUM = Path("/usr/bin/chromium")

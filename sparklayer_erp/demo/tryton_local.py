@@ -1,0 +1,551 @@
+"""The local, embedded Tryton ERP: build it from nothing, cache the seeded database, run servers on copies.
+
+Tryton lives in its own virtualenv (``.venv-tryton``) and is only ever talked to over JSON-RPC, so this
+module uses the stdlib and httpx and never imports trytond. Three steps, each cached:
+
+1. ``ensure_venv``             — the venv with the pinned requirements.txt (marker = requirements hash).
+2. ``ensure_seeded_database``  — ``trytond-admin`` + ``seed_demo.py`` once into
+                                 ``<venv>/seed-cache/erp-<key>.sqlite``; key = hash of requirements,
+                                 seed script, conventions, demo data and the calendar year (the seed's
+                                 fiscal years are calendar years). A build artefact of the venv, like the
+                                 venv itself: per-run data dirs (tests) do not trigger rebuilds.
+3. ``start_server``            — copies the cached file (never serves the cache itself) and runs
+                                 ``trytond`` on 127.0.0.1 on its own port, one server per DB file
+                                 (pitfall P12: never add DB files under a running server).
+
+CLI: ``python -m sparklayer_erp.demo.tryton_local [build | serve [--port 8000] | info]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from sparklayer_erp.demo import demo_data
+from sparklayer_erp.erp.tryton import conventions
+
+HERE = Path(__file__).resolve().parent
+REQUIREMENTS = HERE / "requirements.txt"
+SEED_SCRIPT = HERE / "seed_demo.py"
+CONVENTIONS_FILE = HERE / "conventions.py"
+DEMO_DATA_FILE = Path(demo_data.__file__).resolve()
+
+# Modules activated by trytond-admin; their dependencies come with --activate-dependencies.
+MODULES = (
+    "sale", "sale_credit_limit", "sale_price_list", "account_invoice", "stock", "account_credit_limit",
+    "product_price_list", "web_shop",
+)
+SESSION_TIMEOUT_S = 3600  # also the freshness window for the payment wizard (pitfall P17)
+START_TIMEOUT_S = 90.0
+_VENV_MARKER = ".sparklayer-requirements.sha256"
+
+
+class LocalErpError(RuntimeError):
+    """The local Tryton could not be built or started; the message says which step and where its log is."""
+
+
+# --- locations -------------------------------------------------------------------------------------------
+
+def repo_root() -> Path:
+    """The checkout holding this package, or the working directory when installed as a package."""
+    candidate = HERE.parents[2]
+    return candidate if (candidate / "setup.py").exists() else Path.cwd()
+
+
+def tryton_venv() -> Path:
+    return Path(os.environ.get("ERP_TRYTON_VENV") or repo_root() / ".venv-tryton").resolve()
+
+
+def data_dir() -> Path:
+    """``<project data root>/tryton``; the root is $SPARKLAYER_ERP_DATA_DIR or ``<repo>/.data``."""
+    root = os.environ.get("SPARKLAYER_ERP_DATA_DIR") or repo_root() / ".data"
+    return Path(root).resolve() / "tryton"
+
+
+def cache_dir() -> Path:
+    """Seeded-database cache: $ERP_TRYTON_CACHE_DIR, default inside the venv (deleting the venv clears it)."""
+    return Path(os.environ.get("ERP_TRYTON_CACHE_DIR") or tryton_venv() / "seed-cache").resolve()
+
+
+def demo_db_dir() -> Path:
+    """The persistent working copy used by ``serve``: survives restarts, so the demo keeps its orders."""
+    return data_dir() / "demo"
+
+
+def integration_password() -> str:
+    return os.environ.get(conventions.PASSWORD_ENV) or conventions.DEFAULT_INTEGRATION_PASSWORD
+
+
+def operator_password() -> str:
+    return os.environ.get(conventions.OPERATOR_PASSWORD_ENV) or conventions.DEFAULT_OPERATOR_PASSWORD
+
+
+# --- locking ---------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive fcntl lock: two test sessions building the venv or cache at once wait for each other."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _sha256(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _run(cmd: list[str], log: Path, env: dict[str, str] | None = None, step: str = "") -> None:
+    with open(log, "ab") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n".encode())
+        out.flush()
+        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, check=False)
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise LocalErpError(f"{step or cmd[0]} failed (exit {proc.returncode}); log {log}:\n{tail}")
+
+
+# --- 1. the venv ------------------------------------------------------------------------------------------
+
+def _venv_bin(name: str) -> Path:
+    return tryton_venv() / "bin" / name
+
+
+def ensure_venv() -> Path:
+    """Create ``.venv-tryton`` with the pinned requirements unless it already matches them; returns it."""
+    venv = tryton_venv()
+    wanted = _sha256(REQUIREMENTS.read_bytes())
+    marker = venv / _VENV_MARKER
+
+    def ready() -> bool:
+        return marker.exists() and marker.read_text().strip() == wanted and _venv_bin("trytond").exists()
+
+    if ready():
+        return venv
+    # the lock lives outside the venv (which may be deleted) and outside the checkout (no stray files)
+    lock = Path(tempfile.gettempdir()) / f"sparklayer-erp-venv-{_sha256(str(venv).encode())[:12]}.lock"
+    with _file_lock(lock):
+        if ready():
+            return venv
+        if marker.exists():  # ours but stale: rebuild from scratch so removed pins do not linger
+            shutil.rmtree(venv)
+        venv.mkdir(parents=True, exist_ok=True)  # a venv we did not create is installed into, never deleted
+        log = venv / "sparklayer-build.log"
+        log.write_text("")
+        if not _venv_bin("python").exists():
+            python = os.environ.get("ERP_TRYTON_PYTHON") or sys.executable
+            _run([python, "-m", "venv", str(venv)], log, step="python -m venv")
+        _run([str(_venv_bin("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+              "-r", str(REQUIREMENTS)], log, step="pip install -r requirements.txt")
+        marker.write_text(wanted + "\n")
+    return venv
+
+
+# --- 2. the seeded database -------------------------------------------------------------------------------
+
+def demo_payload() -> dict:
+    """The demo data + conventions as plain JSON for seed_demo.py (the Tryton venv never imports us)."""
+    def plain(value):
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
+
+    conv = {k: plain(v) for k, v in vars(conventions).items() if k.isupper()}
+    return {
+        "currency": demo_data.CURRENCY,
+        "vat_rate": str(demo_data.VAT_RATE),
+        "conventions": conv,
+        "warehouses": [list(w) for w in demo_data.WAREHOUSES],
+        "levels": [
+            {"code": lv.code, "name": lv.name, "factor": str(lv.factor),
+             "volume_break_units": lv.volume_break_units, "volume_factor": str(lv.volume_factor)}
+            for lv in demo_data.PRICE_LEVELS],
+        "products": [
+            {"sku": p.sku, "name": p.name, "list_price": str(p.list_price), "pack_size": p.pack_size,
+             "stock": dict(p.stock)}
+            for p in demo_data.PRODUCTS],
+        "customers": [
+            {"account_code": c.account_code, "name": c.name, "email": c.email,
+             "payment_terms": c.payment_terms,
+             "credit_limit": None if c.credit_limit is None else str(c.credit_limit),
+             "price_level": c.price_level, "on_credit_hold": c.on_credit_hold, "city": c.city,
+             "contract_prices": {sku: str(price) for sku, price in c.contract_prices.items()},
+             "contract_list": demo_data.contract_list_code(c.account_code) if c.contract_prices else None}
+            for c in demo_data.CUSTOMERS],
+    }
+
+
+def cache_key() -> str:
+    return _sha256(REQUIREMENTS.read_bytes(), SEED_SCRIPT.read_bytes(), CONVENTIONS_FILE.read_bytes(),
+                   DEMO_DATA_FILE.read_bytes(), str(time.localtime().tm_year).encode())[:16]
+
+
+def cached_database_path() -> Path:
+    return cache_dir() / f"erp-{cache_key()}.sqlite"
+
+
+def write_config(db_dir: Path, port: int | None = None) -> Path:
+    """trytond.conf for an SQLite database directory (database ``<name>`` = ``<db_dir>/<name>.sqlite``)."""
+    lines = ["[database]", "uri = sqlite://", f"path = {db_dir}", "language = en", ""]
+    if port is not None:
+        lines += ["[web]", f"listen = 127.0.0.1:{port}", ""]
+    lines += ["[session]", f"timeout = {SESSION_TIMEOUT_S}", ""]
+    conf = db_dir / "trytond.conf"
+    conf.write_text("\n".join(lines))
+    return conf
+
+
+def _checkpoint(db_file: Path) -> None:
+    """Fold any WAL back into the main file so a copy of the one file is complete (pitfall P13)."""
+    with contextlib.closing(sqlite3.connect(db_file)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("-wal", "-shm"):
+        side = db_file.with_name(db_file.name + suffix)
+        if side.exists() and side.stat().st_size == 0:
+            side.unlink()
+
+
+@dataclasses.dataclass
+class BuildTimings:
+    db_init_s: float = 0.0
+    seed_s: float = 0.0
+
+
+LAST_BUILD = BuildTimings()  # filled when this process built the cache; for `build` and benchmarks
+
+
+def _tryton_env(conf: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYTON")}
+    env["TRYTOND_CONFIG"] = str(conf)
+    env.update(extra)
+    return env
+
+
+def ensure_seeded_database() -> Path:
+    """The cached, seeded SQLite file (built once per key; later calls return at once)."""
+    target = cached_database_path()
+    if target.exists():
+        return target
+    ensure_venv()
+    with _file_lock(cache_dir() / "build.lock"):
+        if target.exists():
+            return target
+        build = Path(tempfile.mkdtemp(prefix="build-", dir=cache_dir()))
+        try:
+            _build_database(build)
+            db_file = build / f"{conventions.DB_NAME}.sqlite"
+            _checkpoint(db_file)
+            os.replace(db_file, target)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+        for stale in cache_dir().glob("erp-*.sqlite"):
+            if stale != target:
+                stale.unlink(missing_ok=True)
+    return target
+
+
+def _build_database(build: Path) -> None:
+    conf = write_config(build)
+    log = build / "build.log"
+    (build / f"{conventions.DB_NAME}.sqlite").touch()  # SQLite: the file must exist (pitfall P2)
+    passfile = build / "adminpass"
+    passfile.write_text(conventions.DEFAULT_ADMIN_PASSWORD)
+    passfile.chmod(0o600)
+    payload = build / "demo.json"
+    payload.write_text(json.dumps(demo_payload()))
+    try:
+        started = time.monotonic()
+        _run([str(_venv_bin("trytond-admin")), "-c", str(conf), "-d", conventions.DB_NAME, "--all",
+              "--email", conventions.ADMIN_EMAIL, "-u", *MODULES, "--activate-dependencies"],
+             log, env=_tryton_env(conf, TRYTONPASSFILE=str(passfile)), step="trytond-admin")
+        LAST_BUILD.db_init_s = time.monotonic() - started
+        started = time.monotonic()
+        # the cache always holds the demo default passwords; working copies get $ERP_PASSWORD applied
+        _run([str(_venv_bin("python")), str(SEED_SCRIPT), "seed", conventions.DB_NAME, str(payload)],
+             log, env=_tryton_env(conf), step="seed_demo.py")
+        LAST_BUILD.seed_s = time.monotonic() - started
+    except LocalErpError:
+        keep = cache_dir() / "last-failed-build.log"
+        shutil.copyfile(log, keep)
+        raise
+
+
+def _password_env(conf: Path) -> dict[str, str]:
+    env = _tryton_env(conf)
+    if os.environ.get(conventions.PASSWORD_ENV):
+        env["SPARKLAYER_TRYTON_INTEGRATION_PASSWORD"] = os.environ[conventions.PASSWORD_ENV]
+    if os.environ.get(conventions.OPERATOR_PASSWORD_ENV):
+        env["SPARKLAYER_TRYTON_OPERATOR_PASSWORD"] = os.environ[conventions.OPERATOR_PASSWORD_ENV]
+    return env
+
+
+def _apply_passwords(db_dir: Path) -> None:
+    """Give the working copy the passwords from the environment (the cache holds the demo defaults)."""
+    if (integration_password() == conventions.DEFAULT_INTEGRATION_PASSWORD
+            and operator_password() == conventions.DEFAULT_OPERATOR_PASSWORD):
+        return  # the seeded defaults already hold
+    conf = write_config(db_dir)
+    payload = db_dir / "conventions.json"
+    payload.write_text(json.dumps({"conventions": demo_payload()["conventions"]}))
+    _run([str(_venv_bin("python")), str(SEED_SCRIPT), "set-passwords", conventions.DB_NAME, str(payload)],
+         db_dir / "trytond.log", env=_password_env(conf), step="seed_demo.py set-passwords")
+    _checkpoint(db_dir / f"{conventions.DB_NAME}.sqlite")
+
+
+# --- 3. the server -----------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    """Linux: SIGTERM the server if the process that started it dies, even by SIGKILL (no orphans)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclasses.dataclass
+class TrytonServer:
+    """A running local Tryton: ``url`` is the server root; JSON-RPC lives at ``{url}/{db_name}/rpc/``."""
+
+    url: str
+    db_name: str
+    port: int
+    db_path: Path
+    log_path: Path
+    login: str = conventions.INTEGRATION_LOGIN
+    password: str = dataclasses.field(default="", repr=False)
+    process: subprocess.Popen | None = dataclasses.field(default=None, repr=False)
+    _lock_fh: object | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"{self.url}/{self.db_name}/rpc/"
+
+    def stop(self) -> None:
+        """Terminate and reap the server; idempotent, also registered with atexit."""
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if self._lock_fh is not None:
+            self._lock_fh.close()  # releases the flock on the persistent demo copy
+            self._lock_fh = None
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> TrytonServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _prepare_working_copy(db_copy_dir: Path | None) -> tuple[Path, object | None]:
+    """A DB directory for one server: a fresh copy under db_copy_dir, or the persistent demo copy."""
+    cached = ensure_seeded_database()
+    db_name = f"{conventions.DB_NAME}.sqlite"
+    if db_copy_dir is not None:
+        db_copy_dir.mkdir(parents=True, exist_ok=True)
+        db_dir = Path(tempfile.mkdtemp(prefix="tryton-", dir=db_copy_dir))
+        shutil.copyfile(cached, db_dir / db_name)
+        _apply_passwords(db_dir)
+        return db_dir, None
+    db_dir = demo_db_dir()
+    db_dir.mkdir(parents=True, exist_ok=True)
+    lock_fh = open(db_dir / "server.lock", "a+")  # noqa: SIM115 - held for the server's lifetime
+    try:
+        fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_fh.close()
+        raise LocalErpError(f"another local ERP server is already running on {db_dir}") from None
+    key_file = db_dir / "seed-key"
+    if not (db_dir / db_name).exists() or key_file.read_text().strip() != cache_key():
+        if (db_dir / db_name).exists():  # seed changed: keep the old demo database aside, start afresh
+            os.replace(db_dir / db_name, db_dir / f"{db_name}.old")
+        shutil.copyfile(cached, db_dir / db_name)
+        key_file.write_text(cache_key() + "\n")
+    _apply_passwords(db_dir)
+    return db_dir, lock_fh
+
+
+def start_server(port: int | None = None, db_copy_dir: Path | None = None) -> TrytonServer:
+    """Build if needed, copy the seeded DB, start ``trytond`` on 127.0.0.1 and wait until login works.
+
+    With ``db_copy_dir`` every call serves a fresh copy (isolated tests); without it the persistent demo
+    copy under the data dir is served (one server at a time).
+    """
+    ensure_venv()
+    db_dir, lock_fh = _prepare_working_copy(db_copy_dir)
+    try:
+        chosen = port or free_port()
+        conf = write_config(db_dir, chosen)
+        log_path = db_dir / "trytond.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [str(_venv_bin("trytond")), "-c", str(conf), "-d", conventions.DB_NAME],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_tryton_env(conf),
+                start_new_session=True,
+                preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread()
+                else None)
+    except BaseException:
+        if lock_fh is not None:
+            lock_fh.close()
+        raise
+    server = TrytonServer(url=f"http://127.0.0.1:{chosen}", db_name=conventions.DB_NAME, port=chosen,
+                          db_path=db_dir / f"{conventions.DB_NAME}.sqlite", log_path=log_path,
+                          password=integration_password(), process=process, _lock_fh=lock_fh)
+    atexit.register(server.stop)
+    try:
+        _wait_ready(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_ready(server: TrytonServer) -> None:
+    """Poll ``common.server.version`` then log in as the integration user (proves the DB pool loaded)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    with httpx.Client(timeout=10) as client:
+        while True:
+            if server.process is None or server.process.poll() is not None:
+                tail = server.log_path.read_text(errors="replace")[-2000:]
+                raise LocalErpError(f"trytond exited during start-up; log {server.log_path}:\n{tail}")
+            try:
+                reply = client.post(f"{server.url}/rpc/",
+                                    json={"id": 0, "method": "common.server.version", "params": []})
+                if reply.status_code == 200 and "result" in reply.json():
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise LocalErpError(f"trytond did not answer within {START_TIMEOUT_S:.0f}s; log {server.log_path}")
+            time.sleep(0.1)
+        reply = client.post(server.rpc_url, json={
+            "id": 1, "method": "common.db.login",
+            "params": [server.login, {"password": server.password}, "en"]})
+        if reply.status_code != 200 or "result" not in reply.json():
+            # never echo the password; the status and the error kind are enough to act on
+            raise LocalErpError(f"login as {server.login!r} failed (HTTP {reply.status_code})")
+
+
+# --- CLI ---------------------------------------------------------------------------------------------------
+
+def _cmd_build() -> None:
+    started = time.monotonic()
+    had_venv = (tryton_venv() / _VENV_MARKER).exists()
+    ensure_venv()
+    venv_s = time.monotonic() - started
+    print(f"venv      {tryton_venv()}  ({'present' if had_venv else f'created in {venv_s:.1f}s'})")
+    started = time.monotonic()
+    had_db = cached_database_path().exists()
+    path = ensure_seeded_database()
+    waited = time.monotonic() - started
+    if had_db:
+        detail = "cached"
+    elif LAST_BUILD.db_init_s:
+        detail = f"built in {waited:.1f}s: init {LAST_BUILD.db_init_s:.1f}s, seed {LAST_BUILD.seed_s:.1f}s"
+    else:
+        detail = f"built by another process; waited {waited:.1f}s"
+    print(f"database  {path}  ({detail})")
+
+
+def _cmd_info() -> None:
+    venv = tryton_venv()
+    print(f"venv          {venv}  ({'ready' if (venv / _VENV_MARKER).exists() else 'not built'})")
+    cached = cached_database_path()
+    print(f"cached DB     {cached}  ({'ready' if cached.exists() else 'not built'})")
+    demo = demo_db_dir() / f"{conventions.DB_NAME}.sqlite"
+    print(f"demo DB       {demo}  ({'present' if demo.exists() else 'not created yet'})")
+    print(f"database      {conventions.DB_NAME}")
+    print(f"integration   {conventions.INTEGRATION_LOGIN}  (password from ${conventions.PASSWORD_ENV})")
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _cmd_serve(port: int) -> None:
+    # Ctrl-C and a plain `kill` both stop the server cleanly (a backgrounded shell job starts with SIGINT
+    # ignored, and SIGTERM's default would skip the clean-up below).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    started = time.monotonic()
+    server = start_server(port=port)
+    password_hint = (f"${conventions.PASSWORD_ENV}" if os.environ.get(conventions.PASSWORD_ENV)
+                     else conventions.DEFAULT_INTEGRATION_PASSWORD)
+    print(f"Tryton ERP ready in {time.monotonic() - started:.1f}s", flush=True)
+    print(f"  URL       {server.url}   (JSON-RPC: {server.rpc_url})")
+    print(f"  database  {server.db_name}   file {server.db_path}")
+    print(f"  login     {server.login} / {password_hint}")
+    print(f"  log       {server.log_path}")
+    print("Ctrl-C to stop.", flush=True)
+    try:
+        while server.process is not None and server.process.poll() is None:
+            time.sleep(0.5)
+        print(f"trytond exited; see {server.log_path}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("stopping ...", flush=True)
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sparklayer_erp.demo.tryton_local",
+                                     description="Build and run the local Tryton ERP with the demo company.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", help="create the Tryton venv and the cached seeded database")
+    serve = sub.add_parser("serve", help="build if needed and serve the demo database until Ctrl-C")
+    serve.add_argument("--port", type=int, default=8000)
+    sub.add_parser("info", help="where the venv and databases are")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            _cmd_build()
+        elif args.command == "serve":
+            _cmd_serve(args.port)
+        else:
+            _cmd_info()
+    except LocalErpError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

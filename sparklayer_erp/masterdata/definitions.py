@@ -1,0 +1,86 @@
+"""Master data (ERP → SparkLayer): the assets, checks, jobs and schedules, for ``definitions.py`` to merge.
+
+Two jobs because the data moves at two speeds: stock changes all day (every 5 minutes by default), customers,
+prices and pack sizes change a few times a day (hourly). Every asset can also be materialised by hand from
+the UI; the ``master_data_full_job`` runs everything at once (e.g. after a bulk change in the ERP).
+
+Schedules are configurable with cron strings (``MASTERDATA_STOCK_CRON``, ``MASTERDATA_HOURLY_CRON``, read
+when the definitions load) and start running with the code location; stop them in the UI's Automation tab.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster._utils.schedules import is_valid_cron_string
+
+from sparklayer_erp.masterdata.assets import (
+    GROUP,
+    MASTERDATA_ASSETS,
+    MASTERDATA_CHECKS,
+    erp_customers,
+    erp_items,
+    erp_price_lists,
+    erp_prices,
+    erp_stock,
+    sparklayer_customers,
+    sparklayer_pack_sizes,
+    sparklayer_price_lists,
+    sparklayer_stock,
+)
+from sparklayer_erp.settings import SettingError
+
+STOCK_CRON_ENV = "MASTERDATA_STOCK_CRON"
+HOURLY_CRON_ENV = "MASTERDATA_HOURLY_CRON"
+DEFAULT_STOCK_CRON = "*/5 * * * *"
+DEFAULT_HOURLY_CRON = "7 * * * *"  # past the hour, away from everyone else's top-of-the-hour jobs
+
+
+def cron_from_env(env: str, default: str) -> str:
+    """The cron string in ``env`` (or ``default``); a malformed one fails loading, naming the variable."""
+    value = (os.environ.get(env) or "").strip() or default
+    if not is_valid_cron_string(value):
+        raise SettingError(f"{env} must be a cron string such as {default!r}, got {value!r}")
+    return value
+
+
+master_data_stock_job = dg.define_asset_job(
+    "master_data_stock_job",
+    selection=dg.AssetSelection.assets(erp_stock, sparklayer_stock),
+    description="ERP stock → SparkLayer stock levels (changed figures only).",
+    tags={"flow": "master_data"},
+)
+master_data_hourly_job = dg.define_asset_job(
+    "master_data_customers_prices_job",
+    selection=dg.AssetSelection.assets(erp_customers, erp_price_lists, erp_prices, erp_items,
+                                       sparklayer_price_lists, sparklayer_customers, sparklayer_pack_sizes),
+    description="ERP customers (credit status included), price lists, prices and pack sizes → SparkLayer "
+                "(changed records only).",
+    tags={"flow": "master_data"},
+)
+master_data_full_job = dg.define_asset_job(
+    "master_data_full_job",
+    selection=dg.AssetSelection.groups(GROUP),
+    description="Every master-data asset in one run.",
+    tags={"flow": "master_data"},
+)
+
+MASTERDATA_JOBS = [master_data_stock_job, master_data_hourly_job, master_data_full_job]
+MASTERDATA_SCHEDULES = [
+    dg.ScheduleDefinition(
+        name="master_data_stock_schedule", job=master_data_stock_job,
+        cron_schedule=cron_from_env(STOCK_CRON_ENV, DEFAULT_STOCK_CRON), execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Stock to SparkLayer every few minutes (MASTERDATA_STOCK_CRON).",
+    ),
+    dg.ScheduleDefinition(
+        name="master_data_customers_prices_schedule", job=master_data_hourly_job,
+        cron_schedule=cron_from_env(HOURLY_CRON_ENV, DEFAULT_HOURLY_CRON), execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Customers, credit status, prices and pack sizes to SparkLayer hourly "
+                    "(MASTERDATA_HOURLY_CRON).",
+    ),
+]
+
+__all__ = ["MASTERDATA_ASSETS", "MASTERDATA_CHECKS", "MASTERDATA_JOBS", "MASTERDATA_SCHEDULES", "cron_from_env"]

@@ -1,0 +1,188 @@
+"""Month-end reconciliation as a monthly-partitioned asset with a blocking close-ready check (DESIGN.md flow 6).
+
+One partition per calendar month (UTC). Materialising a month reads every SparkLayer order placed in it,
+matches it to the ERP's order, invoices and payments, classifies it, and writes the spreadsheet and CSV files
+finance opens (``<data dir>/reconciliation/<YYYY-MM>/``). The check ``month_is_close_ready`` passes only when
+no order is in a class that needs someone to act; its metadata says which classes block, who must act and
+what to do. The schedule reconciles the previous month at 06:00 UTC on the 1st; any month can be run (again)
+from the UI — a re-run gives the same answer and replaces the files.
+
+No ``from __future__ import annotations`` here: Dagster reads the annotations as real types.
+"""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+import dagster as dg
+from pydantic import Field
+
+from sparklayer_erp.domain.reconciliation import ReconResult, close_ready
+from sparklayer_erp.month_end import close as flow
+from sparklayer_erp.month_end.export import class_label
+from sparklayer_erp.month_end.partitions import monthly
+from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
+
+GROUP = "month_end"
+
+
+class MonthEndConfig(dg.Config):
+    as_of: str = Field(default="", description="YYYY-MM-DD. Empty: the month's last day (today while the month "
+                                               "is still running). Payments after it are not counted.")
+    amount_tolerance: str = Field(default="0.00", description="largest difference per order that is not a "
+                                                              "mismatch, e.g. 0.01")
+
+
+def _as_of(config: MonthEndConfig, month: flow.Month) -> dt.date:
+    if not config.as_of:
+        return month.default_as_of(dt.datetime.now(dt.UTC).date())
+    try:
+        return dt.date.fromisoformat(config.as_of)
+    except ValueError:
+        raise dg.Failure(description=f"as_of must be a date like 2026-10-31, got {config.as_of!r}",
+                         allow_retries=False) from None
+
+
+def _tolerance(config: MonthEndConfig) -> Decimal:
+    try:
+        value = Decimal(config.amount_tolerance)
+    except InvalidOperation:
+        value = Decimal("-1")
+    if not value.is_finite() or value < 0:
+        raise dg.Failure(description=f"amount_tolerance must be a non-negative amount such as 0.01, got "
+                                     f"{config.amount_tolerance!r}", allow_retries=False)
+    return value
+
+
+def _recon_type_check(_context: object, value: object) -> dg.TypeCheck:
+    if not isinstance(value, ReconResult):
+        return dg.TypeCheck(success=False, description=f"expected a ReconResult, got {type(value).__name__}")
+    try:
+        flow.validate_result(value)
+    except flow.FrameInvalid as exc:
+        return dg.TypeCheck(success=False, description=str(exc),
+                            metadata={"failures": dg.MetadataValue.md(exc.cases.to_markdown())})
+    return dg.TypeCheck(success=True, metadata={"orders": len(value.orders)})
+
+
+ReconResultType = dg.DagsterType(
+    type_check_fn=_recon_type_check, name="ReconResult", typing_type=ReconResult,
+    description="A month's reconciliation: one row per SparkLayer order with its class, totals per customer, "
+                "payment method and class (every frame checked by its pandera model).",
+)
+
+
+@dg.asset(
+    partitions_def=monthly,
+    group_name=GROUP,
+    owners=["team:finance"],
+    kinds={"pandas", "excel"},
+    dagster_type=ReconResultType,
+    description=(
+        "Every SparkLayer order placed in the month, matched to its ERP order, invoice(s) and payment(s) and "
+        "classified: settled; invoiced and open within terms; overdue; pending approval; confirmed, not yet "
+        "invoiced; missing in the ERP; amount mismatch; paid in the shop but unpaid in the ERP; cancelled in one "
+        "system only; cancelled in both — plus ERP orders that claim a SparkLayer order that does not exist. "
+        "Totals per customer, payment method and class, to the cent. Writes a spreadsheet and CSV files into "
+        "the data folder, under reconciliation/YYYY-MM."
+    ),
+)
+def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEndConfig, ledger: LedgerResource,
+                             sparklayer: SparkLayerResource, erp: ErpResource,
+                             policy: PolicyResource) -> dg.Output[ReconResult]:
+    month = flow.Month.from_partition_key(context.partition_key)
+    as_of, tolerance = _as_of(config, month), _tolerance(config)
+    port = erp.port()
+    try:
+        with sparklayer.client() as client:
+            frames = flow.build_month_frames(client, port, ledger.ledger(), month)
+    finally:
+        close = getattr(port, "close", None)
+        if callable(close):
+            close()
+    try:
+        result = flow.reconcile(frames, month, as_of, tolerance)
+    except flow.FrameInvalid as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False,
+                         metadata={"frame": exc.frame, "failures": dg.MetadataValue.md(exc.cases.to_markdown())}
+                         ) from exc
+    exported = flow.export(result, policy.output_dir())
+    ready = close_ready(result)
+    totals = result.totals
+    return dg.Output(result, metadata={
+        # what a person reads first, in this order; the numbers below feed the UI's plots
+        "summary": dg.MetadataValue.md(flow.summary_markdown(result)),
+        "what_blocks_the_close": dg.MetadataValue.md(flow.blockers_markdown(result)),
+        "chart": dg.MetadataValue.md(flow.bar_chart_image_markdown(result)),  # opens as a picture
+        "chart_text": dg.MetadataValue.md(flow.bar_chart_markdown(result)),
+        "by_class": dg.MetadataValue.md(flow.by_class_markdown(result)),
+        "by_payment_method": dg.MetadataValue.md(flow.by_payment_method_markdown(result)),
+        "by_customer": dg.MetadataValue.md(flow.by_customer_markdown(result)),
+        "spreadsheet": dg.MetadataValue.path(str(exported.spreadsheet)),
+        "csv_folder": dg.MetadataValue.path(str(exported.folder)),
+        "chart_svg": dg.MetadataValue.path(str(exported.chart)),
+        "close_ready": ready.ready,
+        "who_must_act": ", ".join(flow.who_must_act(result)) or "nobody",
+        "orders": dg.MetadataValue.int(int(totals["orders"])),
+        "blocking_orders": dg.MetadataValue.int(int(totals["unexplained"]) + int(totals["unknown_erp_orders"])),
+        "sparklayer_total": float(totals["sl_total"]),  # floats only for the plots; the files hold exact values
+        "erp_total": float(totals["erp_total"]),
+        "difference": str(totals["difference"]),
+        "as_of": as_of.isoformat(),
+        "orders_per_class": dg.MetadataValue.json(flow.class_counts(result)),
+        **{f"read_{k}": dg.MetadataValue.int(v) for k, v in frames.counts().items()},
+    })
+
+
+@dg.asset_check(
+    asset=month_end_reconciliation,
+    blocking=True,
+    partitions_def=monthly,
+    description="The month is close-ready: every SparkLayer order is matched or in an explained state "
+                "(settled, open within terms, overdue, pending approval, not yet invoiced, cancelled in both), "
+                "and no ERP order claims a SparkLayer order that does not exist. When it fails, the metadata "
+                "says which classes block, who must act and what to do.",
+)
+def month_is_close_ready(month_end_reconciliation: ReconResult) -> dg.AssetCheckResult:
+    result = month_end_reconciliation
+    ready = close_ready(result)
+    blockers = [{"status": class_label(b.recon_class), "class": str(b.recon_class), "orders": b.count,
+                 "who_must_act": b.owner.value, "difference": str(b.difference), "what_to_do": b.action}
+                for b in ready.blockers]
+    return dg.AssetCheckResult(
+        passed=ready.ready,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=ready.text if ready.ready else
+        f"{sum(b.count for b in ready.blockers)} order(s) block the close of {result.month_start:%B %Y}; "
+        f"who must act: {', '.join(flow.who_must_act(result))}.",
+        metadata={
+            "month": f"{result.month_start:%Y-%m}",
+            "who_must_act": ", ".join(flow.who_must_act(result)) or "nobody",
+            "blocking_orders": dg.MetadataValue.int(sum(b.count for b in ready.blockers)),
+            "what_blocks_the_close": dg.MetadataValue.md(flow.blockers_markdown(result)),
+            "blockers": dg.MetadataValue.json(blockers),
+        },
+    )
+
+
+month_end_job = dg.define_asset_job(
+    "month_end_job", selection=dg.AssetSelection.assets(month_end_reconciliation),
+    description="Reconcile one month (pick the partition): spreadsheet, CSV and the close-ready check.",
+)
+
+
+@dg.schedule(cron_schedule="0 6 1 * *", job=month_end_job, execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="06:00 UTC on the 1st: reconcile the month that just ended.")
+def month_end_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    key = previous_month_key(context.scheduled_execution_time)
+    return dg.RunRequest(run_key=f"month-end-{key}", partition_key=key)
+
+
+def previous_month_key(moment: dt.datetime | None) -> str:
+    """The partition key of the month before ``moment`` (``2026-10-01`` for any time in November 2026)."""
+    day = (moment or dt.datetime.now(dt.UTC)).date().replace(day=1) - dt.timedelta(days=1)
+    return day.replace(day=1).isoformat()
+
+
+MONTH_END_ASSETS = [month_end_reconciliation]
+MONTH_END_CHECKS = [month_is_close_ready]

@@ -1,0 +1,454 @@
+"""Month-end reconciliation, without Dagster (DESIGN.md flow 6): read the month, reconcile, export for finance.
+
+``build_month_frames`` reads every SparkLayer order *placed* in the month, the ERP's orders for them wherever
+they are dated (an order held in October and created in the ERP on 2 November is still October's), the ERP
+orders dated in the month (to find those claiming a SparkLayer purchase that does not exist), and their
+invoices and payments. The customer's ERP account comes from the ledger's customer link, the same mapping
+the order sync uses. ``reconcile`` validates every frame with the pandera gates before and after
+``domain.reconciliation.reconcile_month``: a wrong frame would give a confidently wrong close.
+
+Re-running a month reads the same documents and writes the same files (replaced atomically): payments and
+invoices dated after the month's last day are rewound by the domain, so the answer is the month as it
+closed, unless someone changed documents dated inside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pandera.errors
+import pandera.pandas as pa
+
+from sparklayer_erp.domain.models import ErpOrderStatus
+from sparklayer_erp.domain.reconciliation import (
+    ERP_INVOICE_COLUMNS,
+    ERP_ORDER_COLUMNS,
+    ERP_PAYMENT_COLUMNS,
+    RECON_CLASSES,
+    SL_LINE_COLUMNS,
+    SL_ORDER_COLUMNS,
+    ReconClass,
+    ReconResult,
+    close_ready,
+    reconcile_month,
+    to_pence,
+)
+from sparklayer_erp.erp.port import ErpPort
+from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.month_end.export import (
+    PAYMENT_METHOD_LABELS,
+    class_label,
+    to_csv,
+    to_excel,
+)
+from sparklayer_erp.month_end.gates import (
+    INPUT_SCHEMAS,
+    ByClassSchema,
+    ByCustomerSchema,
+    ByPaymentMethodSchema,
+    ReconOrdersSchema,
+    UnknownPurchaseErpOrdersSchema,
+)
+from sparklayer_erp.sparklayer.client import SparkLayerClient
+from sparklayer_erp.sparklayer.errors import SparkLayerNotFound, SparkLayerValidationError
+from sparklayer_erp.sparklayer.models import Purchase
+
+EXPORT_FOLDER = "reconciliation"
+UNKNOWN_CUSTOMER = "(no SparkLayer customer)"
+
+
+class FrameInvalid(ValueError):
+    """A frame failed its pandera gate; ``cases`` holds the first failure cases for people to read."""
+
+    def __init__(self, frame: str, cases: pd.DataFrame) -> None:
+        super().__init__(f"the {frame} frame failed its checks ({len(cases)} failure case(s)); the month was not "
+                         "reconciled")
+        self.frame = frame
+        self.cases = cases
+
+
+@dataclass(frozen=True)
+class Month:
+    start: dt.date  # first day
+    end: dt.date  # first day of the next month (exclusive), like a Dagster monthly partition
+
+    @classmethod
+    def of(cls, day: dt.date) -> Month:
+        start = day.replace(day=1)
+        end = (start + dt.timedelta(days=32)).replace(day=1)
+        return cls(start, end)
+
+    @classmethod
+    def from_partition_key(cls, key: str) -> Month:
+        """``2026-10-01`` (a monthly partition key) → October 2026."""
+        return cls.of(dt.date.fromisoformat(key))
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+    def default_as_of(self, today: dt.date) -> dt.date:
+        """The month's last day once it is over; today while it is still running."""
+        return min(today, self.last_day)
+
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time.min, tzinfo=dt.UTC)
+
+    def ends_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.end, dt.time.min, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class MonthFrames:
+    sl_orders: pd.DataFrame
+    sl_lines: pd.DataFrame
+    erp_orders: pd.DataFrame
+    erp_invoices: pd.DataFrame
+    erp_payments: pd.DataFrame
+    known_purchase_ids: frozenset[str]  # SparkLayer orders outside the month that exist (not "unknown")
+    lookups: int = 0  # purchases looked up one by one
+
+    def counts(self) -> dict[str, int]:
+        return {"sparklayer_orders_read": len(self.sl_orders), "sparklayer_lines": len(self.sl_lines),
+                "erp_orders": len(self.erp_orders), "erp_invoices": len(self.erp_invoices),
+                "erp_payments": len(self.erp_payments), "purchases_looked_up": self.lookups}
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+
+
+def _sl_row(p: Purchase, accounts: Mapping[str, str]) -> dict:
+    customer = p.customer_identifiers.get("sparklayer") or UNKNOWN_CUSTOMER
+    shipping = (p.shipping_net or Decimal("0")) + (p.shipping_tax or Decimal("0"))
+    return {"purchase_id": p.sparklayer_id, "visible_id": p.visible_id, "account_code": accounts.get(customer),
+            "customer_sparklayer_id": customer, "payment_method": p.payment_method, "placed_at": p.placed_at,
+            "status": p.status, "total_gross": p.total, "total_paid": p.total_paid or Decimal("0"),
+            "shipping_gross": shipping}
+
+
+def _sl_line_rows(p: Purchase) -> list[dict]:
+    """The order's lines, or none when any line lacks a SKU or a gross total (no check beats a false one)."""
+    rows = [{"purchase_id": p.sparklayer_id, "sku": ln.sku, "quantity": ln.quantity, "line_total_gross": ln.line_gross}
+            for ln in p.lines]
+    return rows if rows and all(r["sku"] and r["line_total_gross"] is not None for r in rows) else []
+
+
+def _erp_rows(statuses: Iterable[ErpOrderStatus]) -> tuple[list[dict], list[dict], list[dict]]:
+    orders, invoices, payments = [], [], []
+    for s in sorted(statuses, key=lambda x: x.erp_id):
+        orders.append({"erp_id": s.erp_id, "number": s.number, "purchase_id": s.purchase_id,
+                       "account_code": s.account_code, "state": s.state.value, "total": s.total,
+                       "order_date": s.order_date})
+        invoices.extend({"erp_id": s.erp_id, "number": i.number, "state": i.state, "total": i.total,
+                         "amount_due": i.amount_due, "invoice_date": i.invoice_date, "due_date": i.due_date}
+                        for i in s.invoices)
+        payments.extend({"invoice_number": p.invoice_number, "amount": p.amount, "paid_on": p.paid_on}
+                        for p in s.payments)
+    return orders, invoices, payments
+
+
+def _frame(rows: list[dict], columns: Iterable[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def build_month_frames(client: SparkLayerClient, erp: ErpPort, ledger: Ledger, month: Month,
+                       *, max_lookups: int = 500) -> MonthFrames:
+    """The month's SparkLayer orders, their ERP orders, invoices and payments, as the reconciliation's frames.
+
+    SparkLayer cannot list by placed date, so purchases changed since the month began are read (an order
+    placed in the month was last changed in it or later) and kept when placed in the month.
+    """
+    purchases = [p for p in client.iter_purchases(month.starts_at()) if p.sparklayer_id and p.type == "order"]
+    known = {p.sparklayer_id for p in purchases if p.sparklayer_id}
+    start, end = month.starts_at(), month.ends_at()
+    in_month = [p for p in purchases if p.placed_at is not None and start <= p.placed_at < end]
+    accounts = {link.sparklayer_customer_id: link.account_code for link in ledger.customer_links()
+                if link.sparklayer_customer_id}
+
+    statuses = {s.erp_id: s for s in erp.list_orders_between(month.start, month.end)}
+    refs = erp.find_orders([p.sparklayer_id for p in in_month if p.sparklayer_id]) if in_month else {}
+    extra = sorted({r.erp_id for r in refs.values()} - set(statuses))
+    statuses.update({s.erp_id: s for s in (erp.order_status(extra) if extra else [])})
+
+    lookups = 0
+    for pid in sorted({s.purchase_id for s in statuses.values() if s.purchase_id} - known):
+        if lookups >= max_lookups:
+            break  # left "unknown": a blocker a person will look at, never a silent pass
+        lookups += 1
+        try:
+            if client.get_purchase("sparklayer", pid).type == "order":
+                known.add(pid)
+        except (SparkLayerNotFound, SparkLayerValidationError):  # 400: not even a valid purchase id
+            pass
+    orders, invoices, payments = _erp_rows(statuses.values())
+    return MonthFrames(
+        sl_orders=_frame([_sl_row(p, accounts) for p in in_month], [*SL_ORDER_COLUMNS, "shipping_gross"]),
+        sl_lines=_frame([r for p in in_month for r in _sl_line_rows(p)], SL_LINE_COLUMNS),
+        erp_orders=_frame(orders, ERP_ORDER_COLUMNS),
+        erp_invoices=_frame(invoices, ERP_INVOICE_COLUMNS),
+        erp_payments=_frame(payments, ERP_PAYMENT_COLUMNS),
+        known_purchase_ids=frozenset(known),
+        lookups=lookups,
+    )
+
+
+# --- the gates and the reconciliation ---------------------------------------------------------------------------
+
+
+def _validate(name: str, schema: type[pa.DataFrameModel], frame: pd.DataFrame) -> pd.DataFrame:
+    try:
+        return schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        raise FrameInvalid(name, exc.failure_cases.head(20)) from None
+
+
+def validate_inputs(frames: MonthFrames) -> dict[str, pd.DataFrame]:
+    return {name: _validate(name, INPUT_SCHEMAS[name], getattr(frames, name)) for name in INPUT_SCHEMAS}
+
+
+def validate_result(result: ReconResult) -> None:
+    for name, schema in (("orders", ReconOrdersSchema), ("by_customer", ByCustomerSchema),
+                         ("by_payment_method", ByPaymentMethodSchema), ("by_class", ByClassSchema),
+                         ("erp_orders_claiming_unknown_purchase", UnknownPurchaseErpOrdersSchema)):
+        _validate(f"result {name}", schema, getattr(result, name))
+
+
+def reconcile(frames: MonthFrames, month: Month, as_of: dt.date, amount_tolerance: Decimal = Decimal("0.00")
+              ) -> ReconResult:
+    """Gate the inputs, reconcile, gate the outputs. ``amount_tolerance`` is per order, in money."""
+    valid = validate_inputs(frames)
+    sl_lines = valid["sl_lines"]
+    with_lines = len(sl_lines) > 0
+    result = reconcile_month(
+        valid["sl_orders"], valid["erp_orders"], valid["erp_invoices"], valid["erp_payments"],
+        as_of=as_of, month_start=month.start, month_end=month.end,
+        amount_tolerance_pence=int(to_pence([amount_tolerance])[0]),
+        sl_lines=sl_lines if with_lines else None, known_purchase_ids=frames.known_purchase_ids,
+    )
+    validate_result(result)
+    return result
+
+
+# --- output for finance -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exported:
+    folder: Path
+    spreadsheet: Path
+    csv_files: tuple[Path, ...]
+    chart: Path
+
+
+def export(result: ReconResult, data_dir: Path) -> Exported:
+    """Write ``<data dir>/reconciliation/<YYYY-MM>/``: the spreadsheet, one CSV per table and the chart.
+
+    Written to a scratch folder first and moved into place file by file, so a reader never opens a half-written
+    file and a re-run replaces the previous run's files.
+    """
+    label = f"{result.month_start:%Y-%m}"
+    folder = Path(data_dir) / EXPORT_FOLDER / label
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{label}-{uuid.uuid4().hex[:6]}-", dir=folder))
+    try:
+        written = [to_excel(result, scratch / f"reconciliation-{label}.xlsx"), *to_csv(result, scratch)]
+        chart = scratch / "chart.svg"
+        chart.write_text(bar_chart_svg(result), encoding="utf-8")
+        written.append(chart)
+        final = []
+        for path in written:
+            target = folder / path.name
+            os.replace(path, target)
+            final.append(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Exported(folder=folder, spreadsheet=final[0], csv_files=tuple(final[1:-1]), chart=final[-1])
+
+
+def _money(value: object) -> str:
+    d = Decimal(str(value))
+    return f"{d:,.2f}"
+
+
+def _cell(text: object) -> str:
+    return str(text if text not in (None, "") else "—").replace("|", "\\|").replace("\n", " ")
+
+
+def _team(owner: object) -> str:
+    return str(owner).replace("_", " ").capitalize()
+
+
+def summary_markdown(result: ReconResult) -> str:
+    """The headline for people, as a list (it stays readable in the UI's narrow metadata column)."""
+    ready = close_ready(result)
+    t = result.totals
+    if ready.ready:
+        head = "**Close-ready.** Every order is matched or in an explained state."
+    else:
+        blocking = sum(b.count for b in ready.blockers)
+        head = (f"**Not close-ready:** {blocking} order(s) block the close. Who must act: "
+                f"{', '.join(_team(o) for o in who_must_act(result))} (see *what_blocks_the_close*).")
+    return "\n".join([
+        head, "",
+        f"- Period: {result.month_start:%d %b %Y} to {result.month_end - dt.timedelta(days=1):%d %b %Y}, "
+        f"as of {result.as_of:%d %b %Y}",
+        f"- Orders placed in SparkLayer: {t['orders']}",
+        f"- SparkLayer total (billable): {_money(t['sl_total'])}",
+        f"- ERP total (live orders): {_money(t['erp_total'])}",
+        f"- Difference (SparkLayer − ERP): {_money(t['difference'])}",
+        f"- ERP orders claiming an unknown SparkLayer order: {t['unknown_erp_orders']}",
+    ])
+
+
+def by_class_markdown(result: ReconResult) -> str:
+    lines = ["| Status | Orders | Blocks the close | Owner | SparkLayer total | ERP total | Difference |",
+             "|---|---:|---:|---|---:|---:|---:|"]
+    for r in result.by_class.itertuples(index=False):
+        if not r.orders:
+            continue
+        lines.append(f"| {class_label(r.recon_class)} | {r.orders} | {r.unexplained or ''} | "
+                     f"{str(r.owner).replace('_', ' ').capitalize()} | {_money(r.sl_total)} | {_money(r.erp_total)} | "
+                     f"{_money(r.difference)} |")
+    if len(lines) == 2:
+        lines.append("| No orders this month | 0 | | | 0.00 | 0.00 | 0.00 |")
+    return "\n".join(lines)
+
+
+def by_payment_method_markdown(result: ReconResult) -> str:
+    lines = ["| Payment method | Orders | Blocking | SparkLayer total | ERP total | Difference |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in result.by_payment_method.itertuples(index=False):
+        lines.append(f"| {PAYMENT_METHOD_LABELS.get(r.payment_method, r.payment_method)} | {r.orders} | "
+                     f"{r.unexplained} | {_money(r.sl_total)} | {_money(r.erp_total)} | {_money(r.difference)} |")
+    return "\n".join(lines)
+
+
+def by_customer_markdown(result: ReconResult, limit: int = 25) -> str:
+    frame = result.by_customer.sort_values(["unexplained", "orders"], ascending=False, kind="stable")
+    lines = ["| Customer account | SparkLayer customer | Orders | Blocking | SparkLayer total | ERP total | Difference |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in frame.head(limit).itertuples(index=False):
+        account = r.account_code if isinstance(r.account_code, str) else "not linked"
+        lines.append(f"| {account} | {r.customer_sparklayer_id} | {r.orders} | {r.unexplained} | "
+                     f"{_money(r.sl_total)} | {_money(r.erp_total)} | {_money(r.difference)} |")
+    if len(frame) > limit:
+        lines.append(f"| … {len(frame) - limit} more customers in the spreadsheet | | | | | | |")
+    return "\n".join(lines)
+
+
+def blockers_markdown(result: ReconResult, limit: int = 50) -> str:
+    """What blocks the close: per class who must act and what to do, with the orders under it."""
+    ready = close_ready(result)
+    if ready.ready:
+        return "Nothing blocks the close: every order is matched or in an explained state."
+    blocking = result.orders[~result.orders["explained"]]
+    unknown = result.erp_orders_claiming_unknown_purchase
+    lines: list[str] = []
+    shown = 0
+    for b in ready.blockers:
+        lines.append(f"**{class_label(b.recon_class)}** — {b.count} order(s), difference {_money(b.difference)}. "
+                     f"*Who must act:* {_team(b.owner)}. *What to do:* {b.action}")
+        rows = unknown if b.recon_class == ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE else \
+            blocking[blocking["recon_class"] == str(b.recon_class)]
+        for r in rows.itertuples(index=False):
+            if shown >= limit:
+                break
+            shown += 1
+            if b.recon_class == ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE:
+                lines.append(f"- ERP order {r.number}: {r.reason}")
+            else:
+                label = r.visible_id if isinstance(r.visible_id, str) else r.purchase_id
+                lines.append(f"- {label} (`{r.purchase_id}`): {r.reason}")
+        lines.append("")
+    total = len(blocking) + len(unknown)
+    if total > shown:
+        lines.append(f"… and {total - shown} more in the spreadsheet (Orders sheet, needing attention first).")
+    return "\n".join(lines).strip()
+
+
+_BAR = "█"
+
+
+def bar_chart_markdown(result: ReconResult, width: int = 20) -> str:
+    """Orders per status as a text bar chart (renders wherever markdown does, no plotting library)."""
+    rows = [(r.recon_class, int(r.orders), bool(r.explained)) for r in result.by_class.itertuples(index=False)
+            if r.orders]
+    top = max((n for _, n, _ in rows), default=0)
+    lines = []
+    for cls, n, explained in rows:
+        bar = _BAR * max(1, round(width * n / top)) if top else ""
+        flag = "" if explained else " ⚠ blocks the close"
+        lines.append(f"- `{bar}` {n} {class_label(cls)}{flag}")
+    return "\n".join(lines) or "No orders this month."
+
+
+def bar_chart_svg(result: ReconResult) -> str:
+    """The same chart as a small standalone SVG for the export folder (green: explained, red: blocks)."""
+    rows = [(class_label(r.recon_class), int(r.orders), bool(r.explained))
+            for r in result.by_class.itertuples(index=False) if r.orders]
+    top = max((n for _, n, _ in rows), default=1)
+    bar_x, bar_w, row_h = 260, 360, 26
+    height = 50 + row_h * max(1, len(rows))
+    title = f"SparkLayer orders of {result.month_start:%B %Y} by reconciliation status"
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{bar_x + bar_w + 80}" height="{height}" '
+             f'font-family="sans-serif" font-size="13">',
+             f'<text x="10" y="22" font-weight="bold">{html.escape(title)}</text>']
+    for i, (label, n, explained) in enumerate(rows):
+        y = 40 + i * row_h
+        w = max(2, round(bar_w * n / top))
+        colour = "#3a8f4a" if explained else "#c0392b"
+        parts += [f'<text x="10" y="{y + 15}">{html.escape(label)}</text>',
+                  f'<rect x="{bar_x}" y="{y}" width="{w}" height="{row_h - 8}" fill="{colour}"/>',
+                  f'<text x="{bar_x + w + 6}" y="{y + 15}">{n}</text>']
+    if not rows:
+        parts.append('<text x="10" y="55">No orders this month.</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def bar_chart_image_markdown(result: ReconResult) -> str:
+    """The SVG chart inlined as a markdown image (a data URI), for viewers that render images."""
+    encoded = base64.b64encode(bar_chart_svg(result).encode("utf-8")).decode("ascii")
+    return f"![Orders per status](data:image/svg+xml;base64,{encoded})"
+
+
+def who_must_act(result: ReconResult) -> list[str]:
+    """Owner teams with something blocking the close, in the order of the class table."""
+    owners: list[str] = []
+    for b in close_ready(result).blockers:
+        if b.owner.value not in owners:
+            owners.append(b.owner.value)
+    return owners
+
+
+def class_counts(result: ReconResult) -> dict[str, int]:
+    """Orders per class (ERP orders claiming an unknown purchase included), every class present."""
+    counts = {str(c): 0 for c in RECON_CLASSES}
+    for r in result.by_class.itertuples(index=False):
+        counts[str(ReconClass(r.recon_class))] = int(r.orders)
+    return counts
+
+
+def recon_classes_markdown() -> str:
+    """Every reconciliation class: does it block the close, who acts, what it means, what to do (for the guide)."""
+    lines = ["| Status | Blocks the close? | Who acts | What it means | What to do |", "|---|---|---|---|---|"]
+    for cls, rule in RECON_CLASSES.items():
+        lines.append(f"| **{class_label(cls)}** (`{cls}`) | {'no' if rule.explained else '**yes**'} | "
+                     f"{_team(rule.owner)} | {_cell(rule.meaning)} | {_cell(rule.action)} |")
+    return "\n".join(lines)
+

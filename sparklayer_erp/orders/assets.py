@@ -1,0 +1,277 @@
+"""Order-to-cash assets: thin Dagster wiring over ``flows.order_sync`` and ``flows.order_followup``.
+
+Each asset is one step a finance or operations person can recognise in the UI, and each run's metadata says
+what happened to every order it touched, with the exceptions it raised and who owns them. Business problems
+never fail a run (they are exceptions in the ledger); only a technical failure does, and a transient one
+(SparkLayer 429/5xx/timeouts, the ERP unreachable) is retried inside the run by ``TRANSIENT_RETRY``.
+"""
+
+# No ``from __future__ import annotations`` here: Dagster reads the ``config`` annotation at definition time.
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+
+import dagster as dg
+import httpx
+from pydantic import Field
+
+from sparklayer_erp.domain.orders import PricePolicy
+from sparklayer_erp.erp.port import ErpPort, ErpTechnicalError
+from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.orders.followup import OrderFollowup, StepReport
+from sparklayer_erp.orders.sync import (
+    SYNC_NAME,
+    OrderSync,
+    SyncReport,
+    SyncSettings,
+    fetch_requested,
+    fetch_sweep,
+    report_sync_log,
+    utc_now,
+)
+from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
+from sparklayer_erp.sparklayer.client import SparkLayerClient
+from sparklayer_erp.sparklayer.errors import (
+    SparkLayerError,
+    SparkLayerRateLimited,
+    SparkLayerServerError,
+    SparkLayerUnavailable,
+)
+from sparklayer_erp.sparklayer.retry import TransportFailure
+
+GROUP = "orders"
+OWNERS = ["team:operations"]
+WRITER_TAG = {"erp/writer": "orders"}  # dagster.yaml limits runs with this tag key to one at a time
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+_TRANSIENT = (SparkLayerRateLimited, SparkLayerServerError, SparkLayerUnavailable, TransportFailure,
+              ErpTechnicalError, httpx.TransportError)
+_MAX_TABLE_ROWS = 200
+
+
+class OrderBatchConfig(dg.Config):
+    """What the order sensor asks for; empty = a sweep (last 24 h re-read, held orders retried)."""
+
+    purchase_ids: list[str] = Field(default_factory=list, description="SparkLayer purchase ids of the batch")
+    updated_from: str | None = Field(default=None, description="earliest last_updated in the batch (ISO 8601)")
+
+
+@contextmanager
+def _connections(sparklayer: SparkLayerResource | None, erp: ErpResource) -> Iterator[
+        tuple[SparkLayerClient | None, ErpPort]]:
+    client = sparklayer.client() if sparklayer is not None else None
+    port = erp.port()
+    try:
+        yield client, port
+    finally:
+        if client is not None:
+            client.close()
+        close = getattr(port, "close", None)
+        if callable(close):
+            close()
+
+
+@contextmanager
+def _failures(ledger: Ledger, name: str) -> Iterator[None]:
+    """Record the run in the ledger's sync status; let transient errors retry, stop on anything else."""
+    ledger.record_sync_start(name)
+    try:
+        yield
+    except _TRANSIENT as exc:
+        ledger.record_sync_failure(name, exc)
+        raise  # RetryPolicy retries the step; the flows are safe to repeat
+    except SparkLayerError as exc:  # 400/401/403/404/409: sending it again will not help
+        ledger.record_sync_failure(name, exc)
+        raise dg.Failure(description=f"SparkLayer refused a request: {exc}", allow_retries=False) from exc
+    except Exception as exc:
+        ledger.record_sync_failure(name, exc)
+        raise
+
+
+def _settings(policy: PolicyResource) -> SyncSettings:
+    return SyncSettings(policy=PricePolicy(policy.policy()), tolerance=Decimal(policy.tolerance()),
+                        tax_rate_percent=policy.tax_rate())
+
+
+def _cell(text: object) -> str:
+    return str(text if text not in (None, "") else "—").replace("|", "\\|").replace("\n", " ")
+
+
+def _exceptions_cell(ids: Sequence[int], kinds: Sequence[str]) -> str:
+    return ", ".join(f"#{i} {k}" for i, k in zip(ids, kinds, strict=False)) or "—"
+
+
+def sync_table(report: SyncReport) -> str:
+    rows = ["| Order | Outcome | ERP order | What happened | Exceptions (ledger id, kind) |",
+            "|---|---|---|---|---|"]
+    for r in report.results[:_MAX_TABLE_ROWS]:
+        rows.append(f"| {_cell(r.label)} | {_cell(r.outcome.value)} | {_cell(r.erp_number)} | {_cell(r.detail)} | "
+                    f"{_exceptions_cell(r.exception_ids, r.exception_kinds)} |")
+    if len(report.results) > _MAX_TABLE_ROWS:
+        rows.append(f"| … {len(report.results) - _MAX_TABLE_ROWS} more | | | | |")
+    if not report.results:
+        rows.append("| (no order needed work) | | | | |")
+    return "\n".join(rows)
+
+
+def step_table(report: StepReport) -> str:
+    rows = ["| Order | Outcome | ERP order | What happened | Exceptions |", "|---|---|---|---|---|"]
+    for s in report.steps[:_MAX_TABLE_ROWS]:
+        ids = ", ".join(f"#{i}" for i in s.exception_ids) or "—"
+        rows.append(f"| {_cell(s.label)} | {_cell(s.outcome)} | {_cell(s.erp_number)} | {_cell(s.detail)} | {ids} |")
+    if not report.steps:
+        rows.append("| (nothing to do) | | | | |")
+    return "\n".join(rows)
+
+
+def _step_result(store: Ledger, name: str, report: StepReport, **extra: object) -> dg.MaterializeResult:
+    """A follow-up run that finished: its success in the ledger; its counts, ``extra`` and the per-order
+    table in Dagster."""
+    store.record_sync_success(name, report.counts)
+    return dg.MaterializeResult(metadata={
+        **{k.replace(" ", "_"): dg.MetadataValue.int(v) for k, v in report.counts.items()},
+        **extra,
+        "orders": dg.MetadataValue.md(step_table(report)),
+    })
+
+
+def _report_to_sparklayer(context: dg.AssetExecutionContext, client: SparkLayerClient | None, ledger: Ledger,
+                          started: dt.datetime) -> int | None:
+    """The SparkLayer sync log is a courtesy copy: failing to write it must not undo a finished sync."""
+    if client is None:
+        return None
+    try:
+        return report_sync_log(client, ledger, started, succeeded=True)
+    except SparkLayerError as exc:
+        context.log.warning(f"could not update SparkLayer's orders sync log: {exc}")
+        return None
+
+
+@dg.asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"sparklayer", "tryton"},
+    retry_policy=TRANSIENT_RETRY,
+    description=(
+        "ERP sales orders made from SparkLayer trade orders. Each confirmed SparkLayer order becomes one ERP "
+        "order, exactly once: pay on account → waiting for approval, pay by invoice → confirmed, card → "
+        "confirmed and its invoice settled by the card payment. Orders that cannot go through (customer not "
+        "linked, unknown product, not whole packs, price or total disagreement) are held with an exception for "
+        "the team that can fix them, and go through by themselves once fixed. Cancellations and changes made "
+        "in SparkLayer are applied to the ERP order until the warehouse allocates stock; after that the ERP "
+        "order is left alone and operations get an exception."
+    ),
+)
+def erp_sales_orders(context: dg.AssetExecutionContext, config: OrderBatchConfig, ledger: LedgerResource,
+                     sparklayer: SparkLayerResource, erp: ErpResource, policy: PolicyResource
+                     ) -> dg.MaterializeResult:
+    store = ledger.ledger()
+    started = utc_now()
+    with _failures(store, SYNC_NAME), _connections(sparklayer, erp) as (client, port):
+        assert client is not None
+        if config.purchase_ids:
+            since = dt.datetime.fromisoformat(config.updated_from) if config.updated_from else None
+            purchases = fetch_requested(client, config.purchase_ids, since)
+            mode = f"batch of {len(config.purchase_ids)} from the order sensor"
+        else:
+            purchases = fetch_sweep(client, store, started)
+            mode = "sweep: last 24 h re-read, held orders retried"
+        report = OrderSync(store, port, _settings(policy), client=client).run(purchases)
+        open_errors = _report_to_sparklayer(context, client, store, started)
+    counts = report.counts
+    store.record_sync_success(SYNC_NAME, counts)
+    raised = sorted({i for r in report.results for i in r.exception_ids})
+    return dg.MaterializeResult(metadata={
+        "mode": mode,
+        "purchases_read": len(purchases),
+        **{k: dg.MetadataValue.int(v) for k, v in counts.items()},
+        "exceptions_raised": dg.MetadataValue.int(len(raised)),
+        "exception_ids": dg.MetadataValue.json(raised),
+        "open_order_exceptions_in_sparklayer_sync_log": open_errors if open_errors is not None else "not written",
+        "orders": dg.MetadataValue.md(sync_table(report)),
+        "seconds": round((report.finished_at or utc_now()).timestamp() - started.timestamp(), 3),
+    })
+
+
+@dg.asset(
+    group_name=GROUP,
+    owners=["team:finance"],
+    kinds={"tryton"},
+    deps=[erp_sales_orders],
+    retry_policy=TRANSIENT_RETRY,
+    description=(
+        "Approval of pay-on-account orders. An order waiting for approval is confirmed in the ERP when the "
+        "customer is not on credit hold and their open balance plus this order stays within the credit limit; "
+        "the ERP's own credit check has the last word. Otherwise it keeps waiting, with an exception for "
+        "finance. An order a person already approved in the ERP is recognised and carried on."
+    ),
+)
+def erp_order_approvals(context: dg.AssetExecutionContext, ledger: LedgerResource, erp: ErpResource
+                        ) -> dg.MaterializeResult:
+    store = ledger.ledger()
+    with _failures(store, "order_approvals"), _connections(None, erp) as (_, port):
+        report = OrderFollowup(store, port, None).approve()
+    return _step_result(store, "order_approvals", report)
+
+
+@dg.asset(
+    group_name=GROUP,
+    owners=["team:finance"],
+    kinds={"tryton", "sparklayer"},
+    deps=[erp_order_approvals],
+    retry_policy=TRANSIENT_RETRY,
+    description=(
+        "Card payments taken at SparkLayer checkout, recorded against the ERP invoice of the order, so the ERP "
+        "never shows an unpaid invoice for an order the buyer already paid."
+    ),
+)
+def erp_card_payments(context: dg.AssetExecutionContext, ledger: LedgerResource, sparklayer: SparkLayerResource,
+                      erp: ErpResource) -> dg.MaterializeResult:
+    store = ledger.ledger()
+    with _failures(store, "order_card_payments"), _connections(sparklayer, erp) as (client, port):
+        report = OrderFollowup(store, port, client).record_card_payments()
+    return _step_result(store, "order_card_payments", report)
+
+
+@dg.asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"sparklayer"},
+    deps=[erp_card_payments],
+    retry_policy=TRANSIENT_RETRY,
+    description=(
+        "The ERP's truth shown in SparkLayer: the ERP order number, confirmed, shipped (with tracking), "
+        "invoiced, paid or cancelled, written to each SparkLayer order so customer service never needs to log "
+        "into the ERP. Only orders whose status changed are written."
+    ),
+)
+def sparklayer_order_status(context: dg.AssetExecutionContext, ledger: LedgerResource,
+                            sparklayer: SparkLayerResource, erp: ErpResource) -> dg.MaterializeResult:
+    store = ledger.ledger()
+    started = utc_now()
+    with _failures(store, "order_status"), _connections(sparklayer, erp) as (client, port):
+        report = OrderFollowup(store, port, client, invoice_url=_invoice_url(erp)).write_back_status()
+        open_errors = _report_to_sparklayer(context, client, store, started)
+    sync_log = open_errors if open_errors is not None else "not written"
+    return _step_result(store, "order_status", report, open_order_exceptions_in_sparklayer_sync_log=sync_log)
+
+
+def _invoice_url(erp: ErpResource):
+    """Invoice links shown to buyers point at the ERP (where invoice documents live is deployment-specific)."""
+    base = str(erp.url).rstrip("/")
+    return lambda number: f"{base}/invoices/{number}"
+
+
+ORDER_SYNC_ASSETS = [erp_sales_orders]
+ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, sparklayer_order_status]
+
+# Every ERP-writing job carries the erp/writer tag: the instance runs at most one of them at a time.
+order_sync_job = dg.define_asset_job(
+    "order_sync_job", selection=dg.AssetSelection.assets(*ORDER_SYNC_ASSETS), tags=WRITER_TAG,
+    description="SparkLayer orders → ERP sales orders. Started by the order sensor with a batch of purchase ids; "
+                "run with no ids it is a sweep (re-reads the last 24 h, retries held orders).",
+)
+order_followup_job = dg.define_asset_job(
+    "order_followup_job", selection=dg.AssetSelection.assets(*ORDER_FOLLOWUP_ASSETS), tags=WRITER_TAG,
+    description="Approvals of pay-on-account orders, card payments against invoices, ERP status back to SparkLayer.",
+)

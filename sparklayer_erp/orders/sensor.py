@@ -1,0 +1,114 @@
+"""The order sensor: which SparkLayer purchases to sync next, every few seconds, in bounded ticks.
+
+Each tick reads purchases of type ``order`` changed since the cursor's high-water mark minus an overlap
+window (``ORDER_OVERLAP_SECONDS``), asks the ledger which versions were already applied, and requests one
+run of ``order_sync_job`` for at most ``ORDER_PAGE_SIZE`` purchases (the pure decision is
+``domain.order_polling.plan_tick``). The run key is a hash of the batch, so the same batch is never launched
+twice; a backlog drains over consecutive ticks. The cursor records what was *requested*, never what
+succeeded: exactly-once lives in the ledger and the ERP lookup, and the sweep schedule re-reads the last
+24 hours whatever the cursor says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+
+import dagster as dg
+
+from sparklayer_erp import settings
+from sparklayer_erp.domain.order_polling import PollCursor, SeenPurchase, TickPlan, plan_tick, window_start
+from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.orders.assets import WRITER_TAG, order_followup_job, order_sync_job
+from sparklayer_erp.resources import LedgerResource, PolicyResource, SparkLayerResource
+from sparklayer_erp.sparklayer import contract
+from sparklayer_erp.sparklayer.client import SparkLayerClient
+from sparklayer_erp.sparklayer.models import Purchase
+
+FIRST_LOOKBACK_S = 24 * 3600  # a brand-new cursor starts one day back (older orders: run a sweep by hand)
+MAX_PAGES_PER_TICK = 5  # bounded reads: a tick must finish well inside the sensor's gRPC timeout
+AUTOMATION_ENV = "ORDER_AUTOMATION"  # "on": sensor and order schedules start RUNNING (demo, benchmarks)
+
+
+def poll_seconds() -> int:
+    return int(settings.read("ORDER_POLL_SECONDS")) or 10  # type: ignore[arg-type]
+
+
+def _default_status() -> dg.DefaultSensorStatus:
+    on = os.environ.get(AUTOMATION_ENV, "").strip().lower() in ("1", "on", "true", "yes")
+    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
+
+
+def _seen(purchases: Iterable[Purchase]) -> list[SeenPurchase]:
+    return [SeenPurchase(p.last_updated_at, p.sparklayer_id) for p in purchases
+            if p.sparklayer_id and p.last_updated_at is not None]
+
+
+def plan_order_tick(client: SparkLayerClient, ledger: Ledger, cursor: PollCursor, *, now: dt.datetime,
+                    overlap_s: int, max_batch: int, max_pages: int = MAX_PAGES_PER_TICK) -> TickPlan:
+    """Read at most ``max_pages`` pages from the window start and plan the next batch.
+
+    Pages are read until enough purchases need work, a short page ends the listing, or the page bound is
+    hit (the overlap window can hold many already-applied purchases; they are skipped, not counted).
+    """
+    page_size = max(1, min(max_batch, contract.PURCHASES_MAX_LIMIT))
+    start = window_start(cursor, now=now, overlap_s=overlap_s, first_lookback_s=FIRST_LOOKBACK_S)
+    rows: list[SeenPurchase] = []
+    applied: dict[str, dt.datetime | None] = {}
+    more = False
+    for page_no in range(max_pages):
+        page = _seen(client.fetch_purchases_page(start, page_size, page_no * page_size))
+        links = ledger.order_links_for(p.purchase_id for p in page)
+        applied.update({pid: link.sparklayer_updated_at for pid, link in links.items()})
+        rows.extend(page)
+        more = len(page) == page_size
+        pending = [r for r in rows if not _done(r, applied, cursor)]
+        if not more or len(pending) >= max_batch:
+            break
+    return plan_tick(cursor, rows, applied, max_batch=max_batch, overlap_s=overlap_s, more_rows_exist=more)
+
+
+def _done(row: SeenPurchase, applied: dict[str, dt.datetime | None], cursor: PollCursor) -> bool:
+    version = applied.get(row.purchase_id)
+    return (version is not None and version >= row.last_updated) or (
+        cursor.requested.get(row.purchase_id) == row.last_updated.isoformat())
+
+
+def run_request_for(plan: TickPlan) -> dg.RunRequest:
+    updated_from = min(p.last_updated for p in plan.batch)
+    config = {"purchase_ids": plan.purchase_ids, "updated_from": updated_from.isoformat()}
+    return dg.RunRequest(run_key=plan.run_key, run_config={"ops": {"erp_sales_orders": {"config": config}}},
+                         tags={**WRITER_TAG, "orders/batch_size": str(len(plan.batch))})
+
+
+@dg.sensor(
+    name="order_sensor",
+    job=order_sync_job,
+    minimum_interval_seconds=poll_seconds(),
+    default_status=_default_status(),
+    description="Looks for new, cancelled and changed SparkLayer orders every ORDER_POLL_SECONDS and starts "
+                "the order sync for them (at most ORDER_PAGE_SIZE per run).",
+)
+def order_sensor(context: dg.SensorEvaluationContext, sparklayer: SparkLayerResource, ledger: LedgerResource,
+                 policy: PolicyResource) -> dg.SensorResult:
+    cursor = PollCursor.from_json(context.cursor)
+    with sparklayer.client() as client:
+        plan = plan_order_tick(client, ledger.ledger(), cursor, now=dt.datetime.now(dt.UTC),
+                               overlap_s=policy.overlap(), max_batch=policy.orders_per_tick())
+    if plan.run_key is None:
+        return dg.SensorResult(skip_reason="no new or changed orders", cursor=plan.cursor.to_json())
+    return dg.SensorResult(run_requests=[run_request_for(plan)], cursor=plan.cursor.to_json())
+
+
+order_followup_schedule = dg.ScheduleDefinition(
+    name="order_followup_schedule", job=order_followup_job, cron_schedule="*/2 * * * *",
+    default_status=dg.DefaultScheduleStatus(_default_status().value), tags=WRITER_TAG,
+    description="Every 2 minutes: approvals, card payments, ERP status back to SparkLayer.",
+)
+order_sweep_schedule = dg.ScheduleDefinition(
+    name="order_sweep_schedule", job=order_sync_job, cron_schedule="*/10 * * * *",
+    default_status=dg.DefaultScheduleStatus(_default_status().value), tags=WRITER_TAG,
+    description="Every 10 minutes: re-read the last 24 hours of SparkLayer orders and retry held ones "
+                "(never trust the sensor's cursor alone).",
+)
