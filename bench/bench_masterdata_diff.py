@@ -34,6 +34,7 @@ import pandas as pd
 
 from sparklayer_erp.domain.hashing import row_hash_series, row_hashes
 from sparklayer_erp.domain.masterdata import PriceBreak, PricingEntry, diff_hashes, pricing_rows
+from sparklayer_erp.masterdata.mapper import pricing_body
 from sparklayer_erp.sparklayer import wire
 
 KEY = ["price_list_code", "sku"]
@@ -64,7 +65,7 @@ def bodies_by_list(entries: list[PricingEntry]) -> dict[str, list[dict]]:
     """One ``PATCH /api/v1/price-lists/{slug}/pricing`` body per list."""
     grouped: dict[str, list[dict]] = defaultdict(list)
     for entry in entries:
-        grouped[entry.price_list_slug].append(entry.body())
+        grouped[entry.price_list_slug].append(pricing_body(entry))
     return grouped
 
 

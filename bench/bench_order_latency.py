@@ -41,14 +41,6 @@ REPO = Path(__file__).resolve().parent.parent
 CUSTOMERS = [c for c in demo_data.CUSTOMERS if c.credit_limit is None and not c.on_credit_hold]
 SKUS = [p for p in demo_data.PRODUCTS if p.pack_size in (6, 12)]
 METHODS = ("on_account", "invoice", "platform_upfront")
-DEFS_MODULE = '''
-import dagster as dg
-from sparklayer_erp.config_wiring import build_resources
-from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
-
-defs = dg.Definitions(assets=ORDER_ASSETS, jobs=ORDER_JOBS, schedules=ORDER_SCHEDULES, sensors=ORDER_SENSORS,
-                      resources=build_resources(), executor=dg.in_process_executor)
-'''
 SENSOR_QUERY = """query { sensorOrError(sensorSelector: {repositoryLocationName: "%s", repositoryName: "__repository__",
   sensorName: "order_sensor"}) { ... on Sensor { id sensorState { status } } } }"""
 START_SENSOR = """mutation { startSensor(sensorSelector: {repositoryLocationName: "%s", repositoryName: "__repository__",
@@ -63,14 +55,8 @@ def free_port() -> int:
 
 
 def code_location(work: Path) -> tuple[Path, str]:
-    """The project's definitions if the lead merged the order definitions, else a module that does."""
-    from sparklayer_erp.definitions import defs
-
-    if any(s.name == "order_sensor" for s in defs.sensors or ()):
-        target, name = "sparklayer_erp.definitions", "sparklayer_erp"
-    else:
-        (work / "bench_order_defs.py").write_text(DEFS_MODULE)
-        target, name = "bench_order_defs", "bench_orders"
+    """A workspace file pointing at the project's one ``Definitions``."""
+    target, name = "sparklayer_erp.definitions", "sparklayer_erp"
     workspace = work / "workspace.yaml"
     workspace.write_text(f"load_from:\n  - python_module:\n      module_name: {target}\n      attribute: defs\n"
                          f"      location_name: {name}\n      working_directory: {work}\n")

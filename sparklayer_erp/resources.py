@@ -1,12 +1,17 @@
 """Dagster resources: thin, typed wrappers that turn settings into the clients the assets use.
 
-Each field is fed by ``env_or_default`` in ``definitions.py``; values are checked here, when a run or tick
-starts, with messages that name the environment variable (never its value when it is a secret).
+``build_resources`` feeds every field from its environment variable (``env_or_default``); values are checked
+when a run or tick starts, with messages that name the variable (never its value when it is a secret).
+Clients are handed out as managed contexts — ``with erp.session() as port`` and
+``with sparklayer.session() as client`` — so every caller closes them the same way, failure or not.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -14,6 +19,7 @@ import dagster as dg
 from pydantic import Field
 
 from sparklayer_erp import settings
+from sparklayer_erp.settings import SETTINGS, TEAMS
 
 if TYPE_CHECKING:
     from sparklayer_erp.erp.port import ErpPort
@@ -67,6 +73,12 @@ class SparkLayerResource(dg.ConfigurableResource):
 
         return SparkLayerClient(**checked, timeout=self.timeout_s)
 
+    @contextmanager
+    def session(self) -> Iterator[SparkLayerClient]:
+        """A client for the duration of a ``with`` block, closed afterwards whatever happens."""
+        with self.client() as client:
+            yield client
+
     def pack_sizes_writable(self) -> bool:
         return settings.check("SPARKLAYER_PACK_SIZE_MODE", self.pack_size_mode) == "variants"
 
@@ -94,6 +106,17 @@ class ErpResource(dg.ConfigurableResource):
 
         return TrytonErp(**checked, timeout=self.timeout_s)
 
+    @contextmanager
+    def session(self) -> Iterator[ErpPort]:
+        """An ERP session for the duration of a ``with`` block, closed afterwards whatever happens."""
+        port = self.port()
+        try:
+            yield port
+        finally:
+            close = getattr(port, "close", None)
+            if callable(close):
+                close()
+
 
 class PolicyResource(dg.ConfigurableResource):
     """Business tunables: price policy, tolerances, buffers, thresholds."""
@@ -104,6 +127,7 @@ class PolicyResource(dg.ConfigurableResource):
     overlap_seconds: str = Field(default="120", description="ORDER_OVERLAP_SECONDS")
     page_size: str = Field(default="100", description="ORDER_PAGE_SIZE")
     stock_safety_buffer: str = Field(default="0", description="STOCK_SAFETY_BUFFER")
+    price_quantity_breaks: str = Field(default="1", description="PRICE_QUANTITY_BREAKS")
     mass_quarantine_share: str = Field(default="0.2", description="MASS_QUARANTINE_SHARE")
     stuck_order_minutes: str = Field(default="15", description="STUCK_ORDER_MINUTES")
     data_dir: str = Field(default="", description="SPARKLAYER_ERP_DATA_DIR")
@@ -125,6 +149,9 @@ class PolicyResource(dg.ConfigurableResource):
 
     def safety_buffer(self) -> int:
         return int(settings.check("STOCK_SAFETY_BUFFER", self.stock_safety_buffer))
+
+    def quantity_breaks(self) -> tuple[int, ...]:
+        return tuple(settings.check("PRICE_QUANTITY_BREAKS", self.price_quantity_breaks))  # type: ignore[arg-type]
 
     def quarantine_share_limit(self) -> Decimal:
         return Decimal(str(settings.check("MASS_QUARANTINE_SHARE", self.mass_quarantine_share)))
@@ -169,3 +196,41 @@ class AlertsResource(dg.ConfigurableResource):
             smtp_from=self.smtp_from, smtp_username=self.smtp_username, smtp_password=self.smtp_password,
             emails=emails, webhooks=webhooks,
         )
+
+
+def env_or_default(env: str) -> str | dg.EnvVar:
+    """``dg.EnvVar`` when the variable is set (resolved at run time, shown by name in the UI); else the
+    local-stack default. Secrets are always ``dg.EnvVar`` so a missing one fails naming the variable."""
+    setting = SETTINGS[env]
+    if os.environ.get(env) or (setting.secret and setting.default is None):
+        return dg.EnvVar(env)
+    return setting.default or ""
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    """Every resource the definitions use, fed from the settings table."""
+    e = env_or_default
+    return {
+        "ledger": LedgerResource(database_url=e("LEDGER_DATABASE_URL"), data_dir=e("SPARKLAYER_ERP_DATA_DIR")),
+        "sparklayer": SparkLayerResource(
+            base_url=e("SPARKLAYER_BASE_URL"), site_id=e("SPARKLAYER_SITE_ID"),
+            client_id=e("SPARKLAYER_CLIENT_ID"), client_secret=e("SPARKLAYER_CLIENT_SECRET"),
+            requests_per_second=e("SPARKLAYER_REQUESTS_PER_SECOND"), pack_size_mode=e("SPARKLAYER_PACK_SIZE_MODE"),
+        ),
+        "erp": ErpResource(url=e("ERP_URL"), database=e("ERP_DATABASE"), login=e("ERP_LOGIN"),
+                           password=e("ERP_PASSWORD")),
+        "policy": PolicyResource(
+            price_policy=e("ORDER_PRICE_POLICY"), price_tolerance=e("ORDER_PRICE_TOLERANCE"),
+            tax_rate_percent=e("ORDER_TAX_RATE_PERCENT"),
+            overlap_seconds=e("ORDER_OVERLAP_SECONDS"), page_size=e("ORDER_PAGE_SIZE"),
+            stock_safety_buffer=e("STOCK_SAFETY_BUFFER"), mass_quarantine_share=e("MASS_QUARANTINE_SHARE"),
+            price_quantity_breaks=e("PRICE_QUANTITY_BREAKS"),
+            stuck_order_minutes=e("STUCK_ORDER_MINUTES"), data_dir=e("SPARKLAYER_ERP_DATA_DIR"),
+        ),
+        "alerts": AlertsResource(
+            smtp_host=e("ALERT_SMTP_HOST"), smtp_port=e("ALERT_SMTP_PORT"), smtp_from=e("ALERT_SMTP_FROM"),
+            smtp_username=e("ALERT_SMTP_USERNAME"), smtp_password=e("ALERT_SMTP_PASSWORD"),
+            **{f"email_{t.lower()}": e(f"ALERT_EMAIL_{t}") for t in TEAMS},
+            **{f"webhook_{t.lower()}": e(f"ALERT_WEBHOOK_{t}") for t in TEAMS},
+        ),
+    }

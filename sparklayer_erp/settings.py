@@ -56,6 +56,16 @@ def _positive_decimal(name: str, value: str) -> Decimal:
     return number
 
 
+def _quantity_list(name: str, value: str) -> tuple[int, ...]:
+    try:
+        numbers = sorted({int(part) for part in value.replace(" ", "").split(",") if part} | {1})
+    except ValueError:
+        raise SettingError(f"{name} must be whole numbers separated by commas (1,120,240), got {value!r}") from None
+    if numbers[0] < 1:
+        raise SettingError(f"{name} quantities must be at least 1, got {value!r}")
+    return tuple(numbers)
+
+
 def _share(name: str, value: str) -> Decimal:
     number = _positive_decimal(name, value)
     if number > 1:
@@ -129,6 +139,10 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("ORDER_OVERLAP_SECONDS", "120", _positive_int,
             "How far back each poll re-reads, so late writes in SparkLayer are never missed."),
     Setting("ORDER_PAGE_SIZE", "100", _positive_int, "Orders per sensor tick (a backlog drains over ticks)."),
+    Setting("PRICE_QUANTITY_BREAKS", "1,120,240,480", _quantity_list,
+            "Quantities (in base units) at which the ERP is asked for a price: 1 plus every volume break your "
+            "price lists use. Extra quantities cost ERP time, never wrong prices (a break that does not lower "
+            "the price is not sent)."),
     Setting("STOCK_SAFETY_BUFFER", "0", _positive_int, "Units per SKU and warehouse kept back from SparkLayer."),
     Setting("MASS_QUARANTINE_SHARE", "0.2", _share,
             "Stop a push when more than this share of the source is quarantined (a broken extract)."),

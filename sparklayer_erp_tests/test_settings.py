@@ -6,8 +6,7 @@ import dagster as dg
 import pytest
 
 from sparklayer_erp import settings
-from sparklayer_erp.config_wiring import build_resources, env_or_default
-from sparklayer_erp.resources import PolicyResource, SparkLayerResource
+from sparklayer_erp.resources import PolicyResource, SparkLayerResource, build_resources, env_or_default
 
 
 def test_defaults_point_at_the_local_stack():

@@ -3,15 +3,15 @@
 Tryton lives in its own virtualenv (``.venv-tryton``) and is only ever talked to over JSON-RPC, so this
 module uses the stdlib and httpx and never imports trytond. Three steps, each cached:
 
-1. ``ensure_venv``             — the venv with the pinned requirements.txt (marker = requirements hash).
-2. ``ensure_seeded_database``  — ``trytond-admin`` + ``seed_demo.py`` once into
+1. ``ensure_venv``             — the venv with the pinned tryton_requirements.txt (marker = requirements hash).
+2. ``ensure_seeded_database``  — ``trytond-admin`` + ``tryton_seed.py`` once into
                                  ``<venv>/seed-cache/erp-<key>.sqlite``; key = hash of requirements,
                                  seed script, conventions, demo data and the calendar year (the seed's
                                  fiscal years are calendar years). A build artefact of the venv, like the
                                  venv itself: per-run data dirs (tests) do not trigger rebuilds.
 3. ``start_server``            — copies the cached file (never serves the cache itself) and runs
                                  ``trytond`` on 127.0.0.1 on its own port, one server per DB file
-                                 (pitfall P12: never add DB files under a running server).
+                                 (never add DB files under a running server).
 
 CLI: ``python -m sparklayer_erp.demo.tryton_local [build | serve [--port 8000] | info]``.
 """
@@ -44,9 +44,9 @@ from sparklayer_erp.demo import demo_data
 from sparklayer_erp.erp.tryton import conventions
 
 HERE = Path(__file__).resolve().parent
-REQUIREMENTS = HERE / "requirements.txt"
-SEED_SCRIPT = HERE / "seed_demo.py"
-CONVENTIONS_FILE = HERE / "conventions.py"
+REQUIREMENTS = HERE / "tryton_requirements.txt"
+SEED_SCRIPT = HERE / "tryton_seed.py"
+CONVENTIONS_FILE = HERE.parent / "erp" / "tryton" / "conventions.py"
 DEMO_DATA_FILE = Path(demo_data.__file__).resolve()
 
 # Modules activated by trytond-admin; their dependencies come with --activate-dependencies.
@@ -54,7 +54,7 @@ MODULES = (
     "sale", "sale_credit_limit", "sale_price_list", "account_invoice", "stock", "account_credit_limit",
     "product_price_list", "web_shop",
 )
-SESSION_TIMEOUT_S = 3600  # also the freshness window for the payment wizard (pitfall P17)
+SESSION_TIMEOUT_S = 3600  # also the freshness window for the payment wizard
 START_TIMEOUT_S = 90.0
 _VENV_MARKER = ".sparklayer-requirements.sha256"
 
@@ -67,7 +67,7 @@ class LocalErpError(RuntimeError):
 
 def repo_root() -> Path:
     """The checkout holding this package, or the working directory when installed as a package."""
-    candidate = HERE.parents[2]
+    candidate = HERE.parents[1]
     return candidate if (candidate / "setup.py").exists() else Path.cwd()
 
 
@@ -161,7 +161,7 @@ def ensure_venv() -> Path:
             python = os.environ.get("ERP_TRYTON_PYTHON") or sys.executable
             _run([python, "-m", "venv", str(venv)], log, step="python -m venv")
         _run([str(_venv_bin("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-              "-r", str(REQUIREMENTS)], log, step="pip install -r requirements.txt")
+              "-r", str(REQUIREMENTS)], log, step="pip install -r tryton_requirements.txt")
         marker.write_text(wanted + "\n")
     return venv
 
@@ -169,7 +169,7 @@ def ensure_venv() -> Path:
 # --- 2. the seeded database -------------------------------------------------------------------------------
 
 def demo_payload() -> dict:
-    """The demo data + conventions as plain JSON for seed_demo.py (the Tryton venv never imports us)."""
+    """The demo data + conventions as plain JSON for tryton_seed.py (the Tryton venv never imports us)."""
     def plain(value):
         if isinstance(value, tuple):
             return [plain(v) for v in value]
@@ -223,7 +223,7 @@ def write_config(db_dir: Path, port: int | None = None) -> Path:
 
 
 def _checkpoint(db_file: Path) -> None:
-    """Fold any WAL back into the main file so a copy of the one file is complete (pitfall P13)."""
+    """Fold any WAL back into the main file so a copy of the one file is complete."""
     with contextlib.closing(sqlite3.connect(db_file)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for suffix in ("-wal", "-shm"):
@@ -274,7 +274,7 @@ def ensure_seeded_database() -> Path:
 def _build_database(build: Path) -> None:
     conf = write_config(build)
     log = build / "build.log"
-    (build / f"{conventions.DB_NAME}.sqlite").touch()  # SQLite: the file must exist (pitfall P2)
+    (build / f"{conventions.DB_NAME}.sqlite").touch()  # SQLite: the file must exist
     passfile = build / "adminpass"
     passfile.write_text(conventions.DEFAULT_ADMIN_PASSWORD)
     passfile.chmod(0o600)
@@ -289,7 +289,7 @@ def _build_database(build: Path) -> None:
         started = time.monotonic()
         # the cache always holds the demo default passwords; working copies get $ERP_PASSWORD applied
         _run([str(_venv_bin("python")), str(SEED_SCRIPT), "seed", conventions.DB_NAME, str(payload)],
-             log, env=_tryton_env(conf), step="seed_demo.py")
+             log, env=_tryton_env(conf), step="tryton_seed.py")
         LAST_BUILD.seed_s = time.monotonic() - started
     except LocalErpError:
         keep = cache_dir() / "last-failed-build.log"
@@ -315,7 +315,7 @@ def _apply_passwords(db_dir: Path) -> None:
     payload = db_dir / "conventions.json"
     payload.write_text(json.dumps({"conventions": demo_payload()["conventions"]}))
     _run([str(_venv_bin("python")), str(SEED_SCRIPT), "set-passwords", conventions.DB_NAME, str(payload)],
-         db_dir / "trytond.log", env=_password_env(conf), step="seed_demo.py set-passwords")
+         db_dir / "trytond.log", env=_password_env(conf), step="tryton_seed.py set-passwords")
     _checkpoint(db_dir / f"{conventions.DB_NAME}.sqlite")
 
 

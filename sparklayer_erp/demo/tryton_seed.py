@@ -1,15 +1,15 @@
 """Seed a freshly initialised Tryton database with the demo company. Runs INSIDE the Tryton venv.
 
-    TRYTOND_CONFIG=trytond.conf .venv-tryton/bin/python seed_demo.py seed erp demo.json
-    TRYTOND_CONFIG=trytond.conf .venv-tryton/bin/python seed_demo.py set-passwords erp demo.json
+    TRYTOND_CONFIG=trytond.conf .venv-tryton/bin/python tryton_seed.py seed erp demo.json
+    TRYTOND_CONFIG=trytond.conf .venv-tryton/bin/python tryton_seed.py set-passwords erp demo.json
 
 It runs trytond in-process through proteus, before any server opens the SQLite file (two writers on one
 file is how a seed gets corrupted). It imports nothing from the sparklayer_erp package: the demo data
-and the naming conventions arrive in the JSON file, written by ``local.py`` from ``demo_data`` and
+and the naming conventions arrive in the JSON file, written by ``tryton_local.py`` from ``demo_data`` and
 ``conventions`` in the project's own venv. Passwords arrive in environment variables, never in argv.
 
 The Tryton scenario helpers used here (``*.tests.tools``) are test-internal API of the module wheels;
-that is acceptable because requirements.txt pins every version exactly.
+that is acceptable because tryton_requirements.txt pins every version exactly.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def seed(db_name: str, data: dict) -> None:
     for year in (this_year, this_year + 1):
         fiscalyear = create_fiscalyear(company, today=(dt.date(year, 1, 1), dt.date(year, 12, 31)))
         fiscalyear.name = str(year)
-        fiscalyear = set_fiscalyear_invoice_sequences(fiscalyear)  # on the UNSAVED year (pitfall P15)
+        fiscalyear = set_fiscalyear_invoice_sequences(fiscalyear)  # on the UNSAVED year
         fiscalyear.save()
         fiscalyear.click("create_period")
     accounts = get_accounts(company)

@@ -1,4 +1,4 @@
-"""Drift monitoring: pure rules that compare what SparkLayer and the ERP say right now (DESIGN.md flow 5).
+"""Drift monitoring: pure rules that compare what SparkLayer and the ERP say right now.
 
 The monitor asset loads a ``DriftSnapshot`` (plain records, defined here) every few minutes and calls
 ``evaluate_drift``; every rule returns catalogue problems (``exception_kinds.problem``), so each finding has

@@ -1,6 +1,6 @@
 """Decisions about an order that already has an ERP order: change it, approve it, report its status back.
 
-DESIGN.md flows 3 and 4. The point of no return is the ERP allocating stock to a shipment: before it, the
+Cancellations, amendments and status back. The point of no return is the ERP allocating stock to a shipment: before it, the
 buyer's cancellation or change in SparkLayer is applied to the ERP order; after it the ERP owns the order,
 the integration raises an exception for operations and SparkLayer shows the ERP's status.
 

@@ -1,6 +1,6 @@
 """Translate one SparkLayer purchase into an ERP sales-order draft, or say exactly why not.
 
-The mapper of the connector: pure, given everything it needs. The rules (DESIGN.md, flow 2):
+The mapper of the connector: pure, given everything it needs. The rules:
 
 - the ERP account code comes from the customer link and is never guessed (no link → hold);
 - every SKU must be an active ERP item; quantities (SparkLayer counts units) are converted to the ERP sale

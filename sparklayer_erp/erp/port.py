@@ -56,6 +56,11 @@ class ErpPort(Protocol):
 
     def list_stock(self) -> list[StockLevel]: ...
 
+    def default_warehouse_code(self) -> str:
+        """The warehouse new orders ship from when nothing else says (stock held by a pending order counts
+        there when the ERP order names no warehouse)."""
+        ...
+
     # --- orders --------------------------------------------------------------------------------
     def find_orders(self, purchase_ids: Sequence[str]) -> dict[str, ErpOrderRef]:
         """ERP orders that carry these SparkLayer purchase ids (lookup-before-create)."""

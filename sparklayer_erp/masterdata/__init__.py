@@ -1,0 +1,12 @@
+"""Master data, ERP -> SparkLayer: customers and credit, price lists and prices, pack sizes, stock.
+
+The ERP is the system of record. Each dataset is read from the ERP port, passes a pandera gate (bad rows
+are held back as exceptions for their owner team, and a mostly broken extract stops the push), and only
+records that changed since the last successful push are sent to SparkLayer.
+
+- ``definitions.py``  the stock job (every 5 minutes), the hourly and full jobs and their schedules
+- ``assets.py``       ``erp_*`` extract assets with blocking checks, ``sparklayer_*`` push assets
+- ``sync.py``         synchronizer: extract, gate, quarantine, push changed rows, report to the sync log
+- ``mapper.py``       ERP records -> SparkLayer request bodies
+- ``gates/``          pandera models every extract must pass
+"""

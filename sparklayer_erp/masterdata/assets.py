@@ -1,4 +1,4 @@
-"""Master data, ERP → SparkLayer, as Dagster assets (DESIGN.md flow 1): thin wiring over
+"""Master data, ERP → SparkLayer, as Dagster assets: thin wiring over
 ``sparklayer_erp.masterdata.sync``, with the gates as blocking asset checks beside the assets.
 
     erp_customers ───────────────────────────────────┐
@@ -21,20 +21,16 @@ real types.
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
-import httpx
 from dagster import AssetExecutionContext
 from pydantic import Field
 
-from sparklayer_erp.demo.demo_data import PRICE_LEVELS
-from sparklayer_erp.erp.port import ErpPort, ErpTechnicalError
-from sparklayer_erp.erp.tryton import conventions as tryton_conventions
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.masterdata import sync as flow
 from sparklayer_erp.masterdata.sync import Extract, PricesOutcome, PushOutcome
+from sparklayer_erp.plumbing.failures import TRANSIENT_RETRY, failures_handled
 from sparklayer_erp.plumbing.pandera_types import pandera_dagster_type
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
 from sparklayer_erp.sparklayer import contract
@@ -43,17 +39,12 @@ from sparklayer_erp.sparklayer.errors import SparkLayerError, SparkLayerNotFound
 
 GROUP = "master_data"
 MASS_CHECK = "not_mass_quarantined"
-RETRY = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 SALES_OPERATIONS = "team:sales_operations"
 FINANCE = "team:finance"
 OPERATIONS = "team:operations"
 ECOMMERCE = "team:ecommerce"
 
-# The quantity breaks asked of the ERP (in base units): 1 and every volume break of the demo price levels.
-# A break that does not lower the price is dropped before pushing, so asking for too many costs ERP time,
-# never wrong prices. Change them per run in the launchpad (config ``quantity_breaks``).
-DEFAULT_QUANTITY_BREAKS = tuple(sorted({1, *(lv.volume_break_units for lv in PRICE_LEVELS)}))
 
 
 # --- Dagster type: an extract after its gate ------------------------------------------------------------------
@@ -76,47 +67,20 @@ def extract_type(dataset: flow.Dataset) -> dg.DagsterType:
 # --- shared wiring ------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _sync_run(ledger: Ledger, sync_name: str) -> Iterator[None]:
-    """Record failures in the ledger's sync status; turn refusals into non-retried failures."""
-    try:
-        yield
-    except SparkLayerError as exc:
-        ledger.record_sync_failure(sync_name, str(exc))
-        if flow.is_refusal(exc):
-            raise dg.Failure(description=f"SparkLayer refused the {sync_name} push: {exc}",
-                             allow_retries=False) from exc
-        raise
-    except (ErpTechnicalError, httpx.HTTPError) as exc:
-        ledger.record_sync_failure(sync_name, f"{type(exc).__name__}: {exc}")
-        raise
-
-
-@contextmanager
-def _open_port(erp: ErpResource) -> Iterator[ErpPort]:
-    port = erp.port()
-    try:
-        yield port
-    finally:
-        close = getattr(port, "close", None)
-        if callable(close):
-            close()
-
-
 def _extract_step(context: AssetExecutionContext, dataset: flow.Dataset, read: Callable[[], Extract],
                   ledger_res: LedgerResource, sparklayer: SparkLayerResource,
                   policy: PolicyResource) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Extract + gate + exceptions + the mass-quarantine check, the same for every dataset."""
     ledger = ledger_res.ledger()
     started = dt.datetime.now(dt.UTC)
-    with _sync_run(ledger, dataset.sync_name):
+    with failures_handled(ledger, dataset.sync_name):
         extract = read()
     quarantine = flow.record_quarantine(ledger, extract)
     decision = flow.gate_decision(ledger, extract, policy.quarantine_share_limit())
     if decision.blocked:
         context.log.error(f"{dataset.label}: {decision.description}; nothing of it is pushed this run")
         try:  # best effort: the block itself is already in the ledger and on this run
-            with sparklayer.client() as client:
+            with sparklayer.session() as client:
                 flow.report_blocked(client, ledger, extract, decision, started)
         except SparkLayerError as exc:
             context.log.warning(f"could not report the stopped {dataset.sync_name} sync to SparkLayer: {exc}")
@@ -165,7 +129,7 @@ def _push_metadata(outcome: PushOutcome) -> dict[str, Any]:
 def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
                push: Callable[[], PushOutcome]) -> PushOutcome:
     ledger.record_sync_start(sync_name)
-    with _sync_run(ledger, sync_name):
+    with failures_handled(ledger, sync_name):
         return flow.finish(client, ledger, push())
 
 
@@ -173,7 +137,7 @@ def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
 
 
 @dg.asset(
-    group_name=GROUP, owners=[SALES_OPERATIONS], kinds={"erp", "pandas"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[SALES_OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
     dagster_type=extract_type(flow.CUSTOMERS), check_specs=[_mass_check_spec("erp_customers", "customers")],
     description="Customer accounts as the ERP holds them: account code, e-mail, payment terms, credit limit, "
                 "open balance, credit hold, price level and contract price list. Records that fail a check "
@@ -183,13 +147,13 @@ def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
 )
 def erp_customers(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
                   sparklayer: SparkLayerResource, policy: PolicyResource):
-    with _open_port(erp) as port:
+    with erp.session() as port:
         yield from _extract_step(context, flow.CUSTOMERS, lambda: flow.extract_customers(port),
                                  ledger, sparklayer, policy)
 
 
 @dg.asset(
-    group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
     dagster_type=extract_type(flow.PRICE_LISTS), check_specs=[_mass_check_spec("erp_price_lists", "price lists")],
     description="The ERP's price lists: one per price level (Trade, Wholesale, ...) and one per customer "
                 "contract. A list that fails its checks (unknown currency, a code that clashes with another) "
@@ -197,20 +161,21 @@ def erp_customers(context: AssetExecutionContext, erp: ErpResource, ledger: Ledg
 )
 def erp_price_lists(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
                     sparklayer: SparkLayerResource, policy: PolicyResource):
-    with _open_port(erp) as port:
+    with erp.session() as port:
         yield from _extract_step(context, flow.PRICE_LISTS, lambda: flow.extract_price_lists(port),
                                  ledger, sparklayer, policy)
 
 
 class ErpPricesConfig(dg.Config):
     quantity_breaks: list[int] = Field(
-        default=list(DEFAULT_QUANTITY_BREAKS),
+        default_factory=list,
         description="Quantities (in base units) at which the ERP is asked for a price: 1 plus every volume "
-                    "break your price lists use. Breaks that do not lower the price are dropped.")
+                    "break your price lists use. Empty: the PRICE_QUANTITY_BREAKS setting. Breaks that do not "
+                    "lower the price are dropped.")
 
 
 @dg.asset(
-    group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
     dagster_type=extract_type(flow.PRICES), check_specs=[_mass_check_spec("erp_prices", "prices")],
     description="Every price per base unit (one bottle, not one case) on every ERP price list, with volume "
                 "breaks. A price that fails its checks (negative, not a number, unknown currency, no SKU) is "
@@ -218,14 +183,14 @@ class ErpPricesConfig(dg.Config):
 )
 def erp_prices(context: AssetExecutionContext, config: ErpPricesConfig, erp: ErpResource,
                ledger: LedgerResource, sparklayer: SparkLayerResource, policy: PolicyResource):
-    breaks = sorted({int(b) for b in config.quantity_breaks} | {1})
-    with _open_port(erp) as port:
+    breaks = sorted({int(b) for b in config.quantity_breaks or policy.quantity_breaks()} | {1})
+    with erp.session() as port:
         yield from _extract_step(context, flow.PRICES, lambda: flow.extract_prices(port, breaks),
                                  ledger, sparklayer, policy)
 
 
 @dg.asset(
-    group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
     dagster_type=extract_type(flow.ITEMS), check_specs=[_mass_check_spec("erp_items", "items")],
     description="The ERP's sellable items with their units: the base unit prices and stock are counted in, "
                 "and the sale unit with its pack size (a case of 12 has pack size 12). Items set up wrongly "
@@ -233,19 +198,19 @@ def erp_prices(context: AssetExecutionContext, config: ErpPricesConfig, erp: Erp
 )
 def erp_items(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
               sparklayer: SparkLayerResource, policy: PolicyResource):
-    with _open_port(erp) as port:
+    with erp.session() as port:
         yield from _extract_step(context, flow.ITEMS, lambda: flow.extract_items(port), ledger, sparklayer, policy)
 
 
 @dg.asset(
-    group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
     dagster_type=extract_type(flow.STOCK), check_specs=[_mass_check_spec("erp_stock", "stock figures")],
     description="Stock per item and warehouse in base units: on hand and already held for confirmed orders "
                 "not yet picked. A figure that is not a number is held back for operations; the shop keeps the last good one.",
 )
 def erp_stock(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
               sparklayer: SparkLayerResource, policy: PolicyResource):
-    with _open_port(erp) as port:
+    with erp.session() as port:
         yield from _extract_step(context, flow.STOCK, lambda: flow.extract_stock(port), ledger, sparklayer, policy)
 
 
@@ -253,7 +218,7 @@ def erp_stock(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerRe
 
 
 @dg.asset(
-    group_name=GROUP, owners=[FINANCE], kinds={"sparklayer", "api"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[FINANCE], kinds={"sparklayer", "api"}, retry_policy=TRANSIENT_RETRY,
     description="Price lists and prices in SparkLayer. Each ERP price list becomes a SparkLayer list (created "
                 "when missing, marked as coming from the integration); the prices of every SKU that changed "
                 "are sent with their volume breaks, and a SKU removed from an ERP list is cleared from it. "
@@ -262,7 +227,7 @@ def erp_stock(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerRe
 def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: Extract, erp_prices: Extract,
                            ledger: LedgerResource, sparklayer: SparkLayerResource) -> dg.Output[PricesOutcome]:
     led = ledger.ledger()
-    with sparklayer.client() as client:
+    with sparklayer.session() as client:
         outcome = _push_step(led, client, flow.PRICES.sync_name,
                              lambda: flow.push_prices(client, led, erp_price_lists, erp_prices))
     assert isinstance(outcome, PricesOutcome)
@@ -270,7 +235,7 @@ def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: Extr
 
 
 @dg.asset(
-    group_name=GROUP, owners=[SALES_OPERATIONS], kinds={"sparklayer", "api"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[SALES_OPERATIONS], kinds={"sparklayer", "api"}, retry_policy=TRANSIENT_RETRY,
     deps=[sparklayer_price_lists],
     description="Customer accounts in SparkLayer, each sent whole whenever it changed in the ERP: account "
                 "code (accounting id), payment terms, credit limit and ERP open balance, price lists "
@@ -284,14 +249,14 @@ def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: Extr
 def sparklayer_customers(context: AssetExecutionContext, erp_customers: Extract, ledger: LedgerResource,
                          sparklayer: SparkLayerResource) -> dg.MaterializeResult:
     led = ledger.ledger()
-    with sparklayer.client() as client:
+    with sparklayer.session() as client:
         outcome = _push_step(led, client, flow.CUSTOMERS.sync_name,
                              lambda: flow.push_customers(client, led, erp_customers))
     return dg.MaterializeResult(metadata=_push_metadata(outcome))
 
 
 @dg.asset(
-    group_name=GROUP, owners=[OPERATIONS, ECOMMERCE], kinds={"sparklayer", "api"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[OPERATIONS, ECOMMERCE], kinds={"sparklayer", "api"}, retry_policy=TRANSIENT_RETRY,
     description="Pack sizes in SparkLayer: the ERP sale unit (a case of 12) becomes the product's quantity "
                 "rule, so buyers order in whole cases. On stores where SparkLayer cannot hold the rule "
                 "(SPARKLAYER_PACK_SIZE_MODE=ledger) the mapping is only recorded and each product sold in "
@@ -301,14 +266,14 @@ def sparklayer_pack_sizes(context: AssetExecutionContext, erp_items: Extract, le
                           sparklayer: SparkLayerResource) -> dg.MaterializeResult:
     led = ledger.ledger()
     writable = sparklayer.pack_sizes_writable()
-    with sparklayer.client() as client:
+    with sparklayer.session() as client:
         outcome = _push_step(led, client, flow.ITEMS.sync_name,
                              lambda: flow.push_pack_sizes(client, led, erp_items, writable=writable))
     return dg.MaterializeResult(metadata={**_push_metadata(outcome), "mode": "variants" if writable else "ledger"})
 
 
 @dg.asset(
-    group_name=GROUP, owners=[OPERATIONS], kinds={"sparklayer", "api"}, retry_policy=RETRY,
+    group_name=GROUP, owners=[OPERATIONS], kinds={"sparklayer", "api"}, retry_policy=TRANSIENT_RETRY,
     description="Stock buyers can still order, per product and warehouse: on hand − held for confirmed "
                 "orders not yet picked − held by pay-on-account orders waiting for approval − the safety buffer (STOCK_SAFETY_BUFFER), "
                 "in whole units and never below 0. Each ERP warehouse is a SparkLayer stock location with the "
@@ -319,11 +284,11 @@ def sparklayer_stock(context: AssetExecutionContext, erp_stock: Extract, erp: Er
                      policy: PolicyResource) -> dg.MaterializeResult:
     led = ledger.ledger()
     buffer = policy.safety_buffer()
-    with _sync_run(led, flow.STOCK.sync_name), _open_port(erp) as port:
-        # Each pending order counts against the warehouse the ERP ships it from; the default warehouse (where
-        # the order sync's orders ship from: Tryton's integration user preference) only when it does not say.
-        pending = flow.pending_approval_quantities(led, port, tryton_conventions.DEFAULT_WAREHOUSE_CODE)
-    with sparklayer.client() as client:
+    with failures_handled(led, flow.STOCK.sync_name), erp.session() as port:
+        # Each pending order counts against the warehouse the ERP ships it from; the ERP's default warehouse
+        # (where the order sync's orders ship from) only when it does not say.
+        pending = flow.pending_approval_quantities(led, port, port.default_warehouse_code())
+    with sparklayer.session() as client:
         outcome = _push_step(led, client, flow.STOCK.sync_name,
                              lambda: flow.push_stock(client, led, erp_stock, pending, buffer))
     return dg.MaterializeResult(metadata={**_push_metadata(outcome), "safety_buffer": buffer,
@@ -371,7 +336,7 @@ def customer_price_lists_exist(sparklayer_price_lists: PricesOutcome,
                 "on credit in the shop.",
 )
 def credit_hold_group_blocks_credit(sparklayer: SparkLayerResource) -> dg.AssetCheckResult:
-    with sparklayer.client() as client:
+    with sparklayer.session() as client:
         try:
             methods = client.get_group_settings(contract.CREDIT_HOLD_GROUP).payment_methods
         except SparkLayerNotFound:

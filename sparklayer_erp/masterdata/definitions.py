@@ -1,4 +1,4 @@
-"""Master data (ERP → SparkLayer): the assets, checks, jobs and schedules, for ``definitions.py`` to merge.
+"""Master data (ERP → SparkLayer) in Dagster: its assets, checks, jobs and schedules, as one ``Definitions``.
 
 Two jobs because the data moves at two speeds: stock changes all day (every 5 minutes by default), customers,
 prices and pack sizes change a few times a day (hourly). Every asset can also be materialised by hand from
@@ -83,4 +83,5 @@ MASTERDATA_SCHEDULES = [
     ),
 ]
 
-__all__ = ["MASTERDATA_ASSETS", "MASTERDATA_CHECKS", "MASTERDATA_JOBS", "MASTERDATA_SCHEDULES", "cron_from_env"]
+defs = dg.Definitions(assets=MASTERDATA_ASSETS, asset_checks=MASTERDATA_CHECKS, jobs=MASTERDATA_JOBS,
+                      schedules=MASTERDATA_SCHEDULES)

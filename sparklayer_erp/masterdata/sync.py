@@ -1,9 +1,9 @@
 """Master data, ERP → SparkLayer: extract, gate, push what changed, report. Plain Python, no Dagster.
 
-DESIGN.md flow 1. The assets (``sparklayer_erp.masterdata.assets``) are thin wiring over these services:
+The assets (``sparklayer_erp.masterdata.assets``) are thin wiring over these services:
 
 1. **extract** (``extract_*``): the ERP port's answer becomes a frame and passes its pandera gate
-   (``schemas.split_valid``). Rows that fail are *held*, not dropped from SparkLayer: SparkLayer keeps its
+   (``masterdata.gates.split_valid``). Rows that fail are *held*, not dropped from SparkLayer: SparkLayer keeps its
    last good copy until the ERP is corrected.
 2. **quarantine** (``record_quarantine``): every held record is an exception with its owner team; it is
    resolved by itself at the first extract where the record passes. ``gate_decision`` stops a whole dataset
@@ -37,6 +37,7 @@ from sparklayer_erp.domain.hashing import content_hash, key_from_text, key_text,
 from sparklayer_erp.domain.models import ErpCustomer, ErpItem, ErpOrderState, ErpPriceList, PriceListKind
 from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, CustomerLink, Ledger, LedgerConflict, SyncState
+from sparklayer_erp.masterdata import mapper
 from sparklayer_erp.masterdata.gates import (
     CustomersFrame,
     ItemsFrame,
@@ -51,13 +52,17 @@ from sparklayer_erp.masterdata.gates import (
     stock_frame,
 )
 from sparklayer_erp.masterdata.gates.gate import REASONS
+from sparklayer_erp.plumbing.markdown import cell
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp.sparklayer.errors import SparkLayerConflict, SparkLayerError, SparkLayerNotFound
+from sparklayer_erp.sparklayer.errors import (
+    SparkLayerError,
+    SparkLayerNotFound,
+    is_refusal,
+)
 from sparklayer_erp.sparklayer.models import (
     SYNC_LOG_MAX_ERRORS,
     Customer,
     PriceList,
-    PricingRow,
     StockLevelRow,
     SyncLogEntry,
     SyncLogError,
@@ -179,18 +184,12 @@ def quarantine_preview(extract: Extract, limit: int = 25) -> str:
     cols = [c for c in extract.spec.key_cols if c in extract.quarantined.columns]
     lines = ["| " + " | ".join([*cols, "why it was held back"]) + " |", "|" + "---|" * (len(cols) + 1)]
     for record in extract.quarantined.head(limit).to_dict("records"):
-        keys = [_cell(record.get(c)) for c in cols]
+        keys = [cell(record.get(c), missing="(missing)") for c in cols]
         reasons = "; ".join(record.get(REASONS) or ())
-        lines.append("| " + " | ".join([*keys, _cell(reasons)]) + " |")
+        lines.append("| " + " | ".join([*keys, cell(reasons, missing="(missing)")]) + " |")
     if extract.quarantined_count > limit:
         lines.append(f"\n…and {extract.quarantined_count - limit} more (see the open exceptions).")
     return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "(missing)"
-    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 # --- quarantine → exceptions ----------------------------------------------------------------------------------
@@ -305,13 +304,6 @@ def _refusal_text(exc: SparkLayerError) -> str:
     return f"SparkLayer refused it ({exc.status}): {exc.detail or exc.title or exc.message}"
 
 
-def is_refusal(exc: SparkLayerError) -> bool:
-    """A 4xx that sending again unchanged cannot fix (everything else is retried, here or by the run)."""
-    if isinstance(exc, SparkLayerConflict):
-        return not exc.retryable
-    return exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
-
-
 class _Hashes:
     """Push hashes of one kind, saved as records are accepted (a crash keeps what was already sent)."""
 
@@ -346,7 +338,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 def customer_hash(customer: ErpCustomer) -> str:
     """Hash of what the ERP owns in the SparkLayer record (the body without lookup ids or
     SparkLayer-owned fields), so reading SparkLayer never makes a customer look changed."""
-    return content_hash(md.customer_payload(shop_ready(customer)).body)
+    return content_hash(mapper.customer_payload(shop_ready(customer)).body)
 
 
 def shop_ready(customer: ErpCustomer) -> ErpCustomer:
@@ -412,9 +404,9 @@ def _push_customer(client: SparkLayerClient, ledger: Ledger, c: ErpCustomer, lin
         if owner is not None and owner.account_code != c.account_code:
             return (f"its e-mail {c.email} belongs to the SparkLayer customer already linked to ERP account "
                     f"{owner.account_code}")
-    target = md.CustomerLink(platform_id=current.external_id, sparklayer_id=current.id,
+    target = mapper.CustomerLink(platform_id=current.external_id, sparklayer_id=current.id,
                              email=current.email) if current is not None else None
-    upsert = md.customer_payload(shop_ready(c), target, current=current.raw if current is not None else None)
+    upsert = mapper.customer_payload(shop_ready(c), target, current=current.raw if current is not None else None)
     if not upsert.body.get("addresses") and current is not None:
         upsert.body["addresses"] = list(current.raw.get("addresses") or [])
     try:
@@ -525,8 +517,7 @@ def push_prices(client: SparkLayerClient, ledger: Ledger, price_lists: Extract, 
     entries = md.pricing_rows(frame, [*(key_from_text(t) for t in sorted(upserts)), *cleared])
     try:
         for batch in _chunks(entries, client.pricing_batch_size):
-            rows = [PricingRow(sku=e.sku, price_list_slug=e.price_list_slug,
-                               breaks=tuple((b.quantity, b.price) for b in e.breaks)) for e in batch]
+            rows = [mapper.pricing_row(e) for e in batch]
             body = [r.to_api(with_slug=True) for r in rows]
             key = f"{len(rows)} SKU prices"
             out.requests += 1
@@ -559,7 +550,7 @@ def _push_price_lists(client: SparkLayerClient, ledger: Ledger, lists: Sequence[
     created: set[str] = set()
     try:
         for pl in sorted(lists, key=lambda p: p.code):
-            payload = md.price_list_payload(pl)
+            payload = mapper.price_list_payload(pl)
             key, digest = key_text(pl.code), content_hash(payload)
             if payload["slug"] not in existing:
                 out.requests += 1
@@ -607,7 +598,7 @@ def push_pack_sizes(client: SparkLayerClient, ledger: Ledger, items: Extract, *,
     try:
         if writable:
             for sku in todo:
-                settings = [VariantSetting(**s) for s in md.pack_size_settings({"pack_size": pack[sku]})["settings"]]
+                settings = [VariantSetting(**s) for s in mapper.pack_size_settings({"pack_size": pack[sku]})["settings"]]
                 body = {"settings": [s.to_api() for s in settings]}
                 out.requests += 1
                 try:

@@ -14,6 +14,8 @@ from pydantic import Field
 from sparklayer_erp.ledger import LedgerError
 from sparklayer_erp.resources import LedgerResource
 
+ACCEPT_JOB_NAME = "accept_exception_job"
+
 
 class AcceptExceptionConfig(dg.Config):
     exception_id: int = Field(description="the Id column of the exception in integration_exceptions")

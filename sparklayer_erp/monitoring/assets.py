@@ -1,9 +1,8 @@
-"""The watch: drift between SparkLayer and the ERP, and every open exception with its owner (DESIGN.md flow 5).
+"""The watch: drift between SparkLayer and the ERP, and every open exception with its owner.
 
 Thin Dagster wiring over ``sparklayer_erp.monitoring.watch``:
 
-    drift_monitor ──── integration_exceptions          (two schedules, a minute apart)
-    sync_failure_alerts (run-failure sensor)
+    drift_monitor ──── integration_exceptions          (two schedules, a minute apart; definitions.py)
 
 ``drift_monitor`` compares both systems every five minutes and records findings as owned exceptions;
 ``integration_exceptions`` is the view people read (every open exception by owner and kind, with age and
@@ -16,16 +15,14 @@ No ``from __future__ import annotations`` here: Dagster reads the annotations as
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import dagster as dg
-import httpx
 from pydantic import Field
 
 from sparklayer_erp.domain.drift import DriftConfig
-from sparklayer_erp.erp.port import ErpPort, ErpTechnicalError
 from sparklayer_erp.monitoring import watch as flow
+from sparklayer_erp.plumbing.failures import TRANSIENT_RETRY, failures_handled
+from sparklayer_erp.plumbing.markdown import team_label
 from sparklayer_erp.resources import (
     AlertsResource,
     ErpResource,
@@ -33,20 +30,11 @@ from sparklayer_erp.resources import (
     PolicyResource,
     SparkLayerResource,
 )
-from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import (
     SparkLayerError,
-    SparkLayerRateLimited,
-    SparkLayerServerError,
-    SparkLayerUnavailable,
 )
-from sparklayer_erp.sparklayer.retry import TransportFailure
 
 GROUP = "monitoring"
-RETRY = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-_TRANSIENT = (SparkLayerRateLimited, SparkLayerServerError, SparkLayerUnavailable, TransportFailure,
-              ErpTechnicalError, httpx.TransportError)
-ACCEPT_JOB_NAME = "accept_exception_job"
 
 
 class DriftMonitorConfig(dg.Config):
@@ -61,31 +49,6 @@ class ExceptionsConfig(dg.Config):
     digest_hour_utc: int = Field(default=7, ge=0, le=23, description="hour (UTC) of the daily digest")
 
 
-@contextmanager
-def _connections(sparklayer: SparkLayerResource, erp: ErpResource | None) -> Iterator[
-        tuple[SparkLayerClient, ErpPort | None]]:
-    client = sparklayer.client()
-    port = erp.port() if erp is not None else None
-    try:
-        yield client, port
-    finally:
-        client.close()
-        close = getattr(port, "close", None)
-        if callable(close):
-            close()
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """Transient failures are retried by ``RETRY``; a refusal (4xx) would fail the same way again."""
-    try:
-        yield
-    except _TRANSIENT:
-        raise
-    except SparkLayerError as exc:
-        raise dg.Failure(description=f"SparkLayer refused a request: {exc}", allow_retries=False) from exc
-
-
 def drift_config(config: DriftMonitorConfig, policy: PolicyResource) -> DriftConfig:
     return DriftConfig(stuck_after=dt.timedelta(minutes=policy.stuck_after_minutes()),
                        status_grace=dt.timedelta(minutes=config.status_grace_minutes),
@@ -97,7 +60,7 @@ def _findings_markdown(outcome: flow.DriftOutcome) -> str:
     opened = Counter(r.kind for r in outcome.opened)
     for kind, n in sorted(outcome.by_kind.items()):
         spec = flow.KINDS[kind]
-        lines.append(f"| {spec.title} | `{kind}` | {flow.team_label(spec.owner.value)} | {n} | {opened.get(kind, 0)} |")
+        lines.append(f"| {spec.title} | `{kind}` | {team_label(spec.owner.value)} | {n} | {opened.get(kind, 0)} |")
     if not outcome.by_kind:
         lines.append("| No drift: both systems agree. | | | 0 | 0 |")
     return "\n".join(lines)
@@ -107,7 +70,7 @@ def _findings_markdown(outcome: flow.DriftOutcome) -> str:
     group_name=GROUP,
     owners=["team:operations"],
     kinds={"sparklayer", "tryton"},
-    retry_policy=RETRY,
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "Compares SparkLayer, the ERP and the integration's ledger every five minutes and records every "
         "disagreement as an exception for the team that can fix it: orders with no ERP order after "
@@ -122,8 +85,7 @@ def drift_monitor(context: dg.AssetExecutionContext, config: DriftMonitorConfig,
     store = ledger.ledger()
     settings = flow.MonitorSettings(lookback=dt.timedelta(days=config.lookback_days))
     started = flow.utc_now()
-    with _refusals(), _connections(sparklayer, erp) as (client, port):
-        assert port is not None
+    with failures_handled(), sparklayer.session() as client, erp.session() as port:
         snapshot, outcome = flow.run_drift(client, port, store, drift_config(config, policy), settings, started)
     if snapshot.not_judged:
         context.log.warning(f"{len(snapshot.not_judged)} ERP orders were not checked this run (too many unknown "
@@ -152,7 +114,7 @@ def _summary_table(summaries: list[flow.KindSummary], now: dt.datetime) -> dg.Ta
         dg.TableColumn("accepted", "int", "decided by a person: no action, not alerted"),
     ])
     records = [dg.TableRecord({
-        "owner": flow.team_label(k.owner_team), "problem": k.title, "kind": k.kind, "open": k.open,
+        "owner": team_label(k.owner_team), "problem": k.title, "kind": k.kind, "open": k.open,
         "oldest_open": flow.age_text(now - k.oldest_first_seen) if k.oldest_first_seen else "—",
         "times_seen": k.occurrences, "accepted": k.accepted,
     }) for k in summaries]
@@ -164,7 +126,7 @@ def _summary_table(summaries: list[flow.KindSummary], now: dt.datetime) -> dg.Ta
     owners=["team:operations", "team:finance", "team:sales_operations", "team:ecommerce"],
     kinds={"sparklayer"},
     deps=[drift_monitor],
-    retry_policy=RETRY,
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "Every open exception of the integration, by owner team and kind, with how long it has been open and how "
         "often it was seen — what each team has to do today. New exceptions are announced once to their team "
@@ -185,7 +147,7 @@ def integration_exceptions(context: dg.AssetExecutionContext, config: Exceptions
         sent.merge(digest)
     reported: int | None | str
     try:
-        with sparklayer.client() as client:
+        with sparklayer.session() as client:
             reported = flow.report_to_sparklayer(client, store, now)
     except SparkLayerError as exc:  # the sync log is a courtesy copy: the view and the alerts still count
         context.log.warning(f"could not update SparkLayer's sync log: {exc}")
@@ -211,51 +173,3 @@ def integration_exceptions(context: dg.AssetExecutionContext, config: Exceptions
         "digest_sent": digest is not None,
         "sparklayer_sync_log_errors": reported if reported is not None else "unchanged",
     })
-
-
-drift_monitor_job = dg.define_asset_job(
-    "drift_monitor_job", selection=dg.AssetSelection.assets(drift_monitor),
-    description="Compare SparkLayer and the ERP and record disagreements as owned exceptions.",
-)
-exceptions_job = dg.define_asset_job(
-    "exceptions_job", selection=dg.AssetSelection.assets(integration_exceptions),
-    description="Refresh the exceptions view, send alerts and the daily digest, report to SparkLayer's sync log.",
-)
-drift_monitor_schedule = dg.ScheduleDefinition(
-    name="drift_monitor_schedule", job=drift_monitor_job, cron_schedule="*/5 * * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING, description="Every 5 minutes.",
-)
-exceptions_schedule = dg.ScheduleDefinition(
-    name="exceptions_schedule", job=exceptions_job, cron_schedule="1-59/5 * * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every 5 minutes, one minute after the drift monitor: alerts go out within minutes.",
-)
-
-
-def _succeeded_since(instance: dg.DagsterInstance, job_name: str):
-    def check(since: dt.datetime) -> bool:
-        runs = instance.get_run_records(
-            filters=dg.RunsFilter(job_name=job_name, statuses=[dg.DagsterRunStatus.SUCCESS], updated_after=since),
-            limit=1)
-        return bool(runs)
-    return check
-
-
-@dg.run_failure_sensor(
-    name="sync_failure_alerts",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Tells operations when a sync run fails (e-mail/webhook of the operations team), once per outage: "
-                "again only after that sync succeeded in between, or as a reminder after six hours.",
-)
-def sync_failure_alerts(context: dg.RunFailureSensorContext, ledger: LedgerResource,
-                        alerts: AlertsResource) -> None:
-    job = context.dagster_run.job_name
-    if job == ACCEPT_JOB_NAME:
-        return  # a person's mistyped id is not a sync failure
-    message = context.failure_event.message or "the run failed"
-    error = f"{message} (run {context.dagster_run.run_id[:8]})"
-    flow.send_sync_failure_alert(ledger.ledger(), alerts.routing(), job, error, flow.utc_now(),
-                                 _succeeded_since(context.instance, job))
-
-
-

@@ -1,36 +1,39 @@
-"""Drift monitoring, exceptions and alerts, month-end reconciliation: lists the lead merges into ``definitions.py``.
+"""Drift monitoring, exceptions and alerts in Dagster, as one ``Definitions``.
 
-    MONITORING_ASSETS     drift_monitor, integration_exceptions, month_end_reconciliation (monthly)
-    MONITORING_CHECKS     month_is_close_ready (blocking, per month)
-    MONITORING_JOBS       drift_monitor_job, exceptions_job, month_end_job, accept_exception_job
-    MONITORING_SCHEDULES  drift_monitor_schedule (*/5), exceptions_schedule (1-59/5), month_end_schedule (1st)
-    MONITORING_SENSORS    sync_failure_alerts (run-failure sensor → operations)
-
-Resources used: ledger, sparklayer, erp, policy, alerts (all in ``config_wiring.build_resources``).
+    drift_monitor_job      drift_monitor_schedule (every 5 minutes)
+    exceptions_job         exceptions_schedule (every 5 minutes, a minute after the drift monitor)
+    accept_exception_job   a person accepts an exception with a reason
+    sync_failure_alerts    run-failure sensor → operations
 """
 
+import dagster as dg
+
 from sparklayer_erp.monitoring.accept import accept_exception_job
-from sparklayer_erp.monitoring.assets import (
-    drift_monitor,
-    drift_monitor_job,
-    drift_monitor_schedule,
-    exceptions_job,
-    exceptions_schedule,
-    integration_exceptions,
-    sync_failure_alerts,
+from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions
+from sparklayer_erp.monitoring.sensor import sync_failure_alerts
+
+drift_monitor_job = dg.define_asset_job(
+    "drift_monitor_job", selection=dg.AssetSelection.assets(drift_monitor),
+    description="Compare SparkLayer and the ERP and record disagreements as owned exceptions.",
 )
-from sparklayer_erp.month_end.assets import (
-    month_end_job,
-    month_end_reconciliation,
-    month_end_schedule,
-    month_is_close_ready,
+exceptions_job = dg.define_asset_job(
+    "exceptions_job", selection=dg.AssetSelection.assets(integration_exceptions),
+    description="Refresh the exceptions view, send alerts and the daily digest, report to SparkLayer's sync log.",
+)
+drift_monitor_schedule = dg.ScheduleDefinition(
+    name="drift_monitor_schedule", job=drift_monitor_job, cron_schedule="*/5 * * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING, description="Every 5 minutes.",
+)
+exceptions_schedule = dg.ScheduleDefinition(
+    name="exceptions_schedule", job=exceptions_job, cron_schedule="1-59/5 * * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every 5 minutes, one minute after the drift monitor: alerts go out within minutes.",
 )
 
-MONITORING_ASSETS = [drift_monitor, integration_exceptions, month_end_reconciliation]
-MONITORING_CHECKS = [month_is_close_ready]
-MONITORING_JOBS = [drift_monitor_job, exceptions_job, month_end_job, accept_exception_job]
-MONITORING_SCHEDULES = [drift_monitor_schedule, exceptions_schedule, month_end_schedule]
+MONITORING_ASSETS = [drift_monitor, integration_exceptions]
+MONITORING_JOBS = [drift_monitor_job, exceptions_job, accept_exception_job]
+MONITORING_SCHEDULES = [drift_monitor_schedule, exceptions_schedule]
 MONITORING_SENSORS = [sync_failure_alerts]
 
-__all__ = ["MONITORING_ASSETS", "MONITORING_CHECKS", "MONITORING_JOBS", "MONITORING_SCHEDULES",
-           "MONITORING_SENSORS"]
+defs = dg.Definitions(assets=MONITORING_ASSETS, jobs=MONITORING_JOBS, schedules=MONITORING_SCHEDULES,
+                      sensors=MONITORING_SENSORS)

@@ -1,4 +1,4 @@
-"""Drift monitoring and the people-facing side of exceptions, without Dagster (DESIGN.md flow 5, Exceptions).
+"""Drift monitoring and the people-facing side of exceptions, without Dagster.
 
 Four jobs, each safe to repeat:
 
@@ -49,6 +49,7 @@ from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, ExceptionRow, Ledger, SyncState
 from sparklayer_erp.ledger.digest import canonical_json, request_digest
 from sparklayer_erp.notify.delivery import AlertRouting, deliver
+from sparklayer_erp.plumbing.markdown import cell, team_label
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerNotFound, SparkLayerValidationError
 from sparklayer_erp.sparklayer.models import SYNC_LOG_MAX_ERRORS, Purchase, SyncLogEntry, SyncLogError
@@ -352,10 +353,6 @@ def age_text(delta: dt.timedelta) -> str:
     return f"{mins} min"
 
 
-def team_label(team: str) -> str:
-    return str(team).replace("_", " ").capitalize()
-
-
 @dataclass(frozen=True)
 class KindSummary:
     """Open (and accepted) exceptions of one kind for one owner team."""
@@ -385,10 +382,6 @@ def summarise(rows: Iterable[ExceptionRow]) -> list[KindSummary]:
         ))
     return sorted(out, key=lambda k: (k.owner_team, -k.open, k.oldest_first_seen or dt.datetime.max.replace(
         tzinfo=dt.UTC), k.kind))
-
-
-def _cell(text: object) -> str:
-    return str(text if text not in (None, "") else "—").replace("|", "\\|").replace("\n", " ")
 
 
 def summary_markdown(summaries: Sequence[KindSummary], now: dt.datetime) -> str:
@@ -431,8 +424,8 @@ def accepted_markdown(rows: Sequence[ExceptionRow]) -> str:
         return "Nothing accepted."
     return "\n".join(
         f"- **#{r.id}** `{r.kind}` ({r.entity_type} `{r.entity_id}`), {team_label(r.owner_team)}: accepted by "
-        f"{_cell(r.accepted_by)}" + (f" on {r.accepted_at:%Y-%m-%d %H:%M} UTC" if r.accepted_at else "")
-        + f" — {_cell(r.accepted_reason)}" for r in accepted)
+        f"{cell(r.accepted_by)}" + (f" on {r.accepted_at:%Y-%m-%d %H:%M} UTC" if r.accepted_at else "")
+        + f" — {cell(r.accepted_reason)}" for r in accepted)
 
 
 # --- alerts ---------------------------------------------------------------------------------------------------
@@ -572,8 +565,8 @@ def kinds_markdown() -> str:
     """Every exception kind with its owner, what it means and what to do (the operating guide's table)."""
     lines = ["| Problem (kind) | Owner | What it means | What to do |", "|---|---|---|---|"]
     for spec in sorted(KINDS.values(), key=lambda k: (k.owner.value, k.code)):
-        lines.append(f"| **{_cell(spec.title)}** (`{spec.code}`) | {team_label(spec.owner.value)} | "
-                     f"{_cell(_generic(spec.message))} | {_cell(_generic(spec.action))} |")
+        lines.append(f"| **{cell(spec.title)}** (`{spec.code}`) | {team_label(spec.owner.value)} | "
+                     f"{cell(_generic(spec.message))} | {cell(_generic(spec.action))} |")
     return "\n".join(lines)
 
 

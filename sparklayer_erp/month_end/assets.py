@@ -1,4 +1,4 @@
-"""Month-end reconciliation as a monthly-partitioned asset with a blocking close-ready check (DESIGN.md flow 6).
+"""Month-end reconciliation as a monthly-partitioned asset with a blocking close-ready check.
 
 One partition per calendar month (UTC). Materialising a month reads every SparkLayer order placed in it,
 matches it to the ERP's order, invoices and payments, classifies it, and writes the spreadsheet and CSV files
@@ -91,14 +91,8 @@ def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEnd
                              policy: PolicyResource) -> dg.Output[ReconResult]:
     month = flow.Month.from_partition_key(context.partition_key)
     as_of, tolerance = _as_of(config, month), _tolerance(config)
-    port = erp.port()
-    try:
-        with sparklayer.client() as client:
-            frames = flow.build_month_frames(client, port, ledger.ledger(), month)
-    finally:
-        close = getattr(port, "close", None)
-        if callable(close):
-            close()
+    with sparklayer.session() as client, erp.session() as port:
+        frames = flow.build_month_frames(client, port, ledger.ledger(), month)
     try:
         result = flow.reconcile(frames, month, as_of, tolerance)
     except flow.FrameInvalid as exc:
@@ -162,27 +156,3 @@ def month_is_close_ready(month_end_reconciliation: ReconResult) -> dg.AssetCheck
             "blockers": dg.MetadataValue.json(blockers),
         },
     )
-
-
-month_end_job = dg.define_asset_job(
-    "month_end_job", selection=dg.AssetSelection.assets(month_end_reconciliation),
-    description="Reconcile one month (pick the partition): spreadsheet, CSV and the close-ready check.",
-)
-
-
-@dg.schedule(cron_schedule="0 6 1 * *", job=month_end_job, execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="06:00 UTC on the 1st: reconcile the month that just ended.")
-def month_end_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    key = previous_month_key(context.scheduled_execution_time)
-    return dg.RunRequest(run_key=f"month-end-{key}", partition_key=key)
-
-
-def previous_month_key(moment: dt.datetime | None) -> str:
-    """The partition key of the month before ``moment`` (``2026-10-01`` for any time in November 2026)."""
-    day = (moment or dt.datetime.now(dt.UTC)).date().replace(day=1) - dt.timedelta(days=1)
-    return day.replace(day=1).isoformat()
-
-
-MONTH_END_ASSETS = [month_end_reconciliation]
-MONTH_END_CHECKS = [month_is_close_ready]

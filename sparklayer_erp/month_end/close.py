@@ -1,4 +1,4 @@
-"""Month-end reconciliation, without Dagster (DESIGN.md flow 6): read the month, reconcile, export for finance.
+"""Month-end reconciliation, without Dagster: read the month, reconcile, export for finance.
 
 ``build_month_frames`` reads every SparkLayer order *placed* in the month, the ERP's orders for them wherever
 they are dated (an order held in October and created in the ERP on 2 November is still October's), the ERP
@@ -60,6 +60,7 @@ from sparklayer_erp.month_end.gates import (
     ReconOrdersSchema,
     UnknownPurchaseErpOrdersSchema,
 )
+from sparklayer_erp.plumbing.markdown import cell, team_label
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerNotFound, SparkLayerValidationError
 from sparklayer_erp.sparklayer.models import Purchase
@@ -285,14 +286,6 @@ def _money(value: object) -> str:
     return f"{d:,.2f}"
 
 
-def _cell(text: object) -> str:
-    return str(text if text not in (None, "") else "—").replace("|", "\\|").replace("\n", " ")
-
-
-def _team(owner: object) -> str:
-    return str(owner).replace("_", " ").capitalize()
-
-
 def summary_markdown(result: ReconResult) -> str:
     """The headline for people, as a list (it stays readable in the UI's narrow metadata column)."""
     ready = close_ready(result)
@@ -302,7 +295,7 @@ def summary_markdown(result: ReconResult) -> str:
     else:
         blocking = sum(b.count for b in ready.blockers)
         head = (f"**Not close-ready:** {blocking} order(s) block the close. Who must act: "
-                f"{', '.join(_team(o) for o in who_must_act(result))} (see *what_blocks_the_close*).")
+                f"{', '.join(team_label(o) for o in who_must_act(result))} (see *what_blocks_the_close*).")
     return "\n".join([
         head, "",
         f"- Period: {result.month_start:%d %b %Y} to {result.month_end - dt.timedelta(days=1):%d %b %Y}, "
@@ -362,7 +355,7 @@ def blockers_markdown(result: ReconResult, limit: int = 50) -> str:
     shown = 0
     for b in ready.blockers:
         lines.append(f"**{class_label(b.recon_class)}** — {b.count} order(s), difference {_money(b.difference)}. "
-                     f"*Who must act:* {_team(b.owner)}. *What to do:* {b.action}")
+                     f"*Who must act:* {team_label(b.owner)}. *What to do:* {b.action}")
         rows = unknown if b.recon_class == ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE else \
             blocking[blocking["recon_class"] == str(b.recon_class)]
         for r in rows.itertuples(index=False):
@@ -449,6 +442,6 @@ def recon_classes_markdown() -> str:
     lines = ["| Status | Blocks the close? | Who acts | What it means | What to do |", "|---|---|---|---|---|"]
     for cls, rule in RECON_CLASSES.items():
         lines.append(f"| **{class_label(cls)}** (`{cls}`) | {'no' if rule.explained else '**yes**'} | "
-                     f"{_team(rule.owner)} | {_cell(rule.meaning)} | {_cell(rule.action)} |")
+                     f"{team_label(rule.owner)} | {cell(rule.meaning)} | {cell(rule.action)} |")
     return "\n".join(lines)
 

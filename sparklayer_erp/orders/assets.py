@@ -1,4 +1,4 @@
-"""Order-to-cash assets: thin Dagster wiring over ``flows.order_sync`` and ``flows.order_followup``.
+"""Order-to-cash assets: thin Dagster wiring over ``orders.sync`` and ``orders.followup``.
 
 Each asset is one step a finance or operations person can recognise in the UI, and each run's metadata says
 what happened to every order it touched, with the exceptions it raised and who owns them. Business problems
@@ -13,11 +13,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import dagster as dg
-import httpx
 from pydantic import Field
 
 from sparklayer_erp.domain.orders import PricePolicy
-from sparklayer_erp.erp.port import ErpPort, ErpTechnicalError
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.orders.followup import OrderFollowup, StepReport
 from sparklayer_erp.orders.sync import (
@@ -30,22 +28,15 @@ from sparklayer_erp.orders.sync import (
     report_sync_log,
     utc_now,
 )
+from sparklayer_erp.plumbing.failures import TRANSIENT_RETRY, failures_handled
+from sparklayer_erp.plumbing.markdown import MISSING, cell
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp.sparklayer.errors import (
-    SparkLayerError,
-    SparkLayerRateLimited,
-    SparkLayerServerError,
-    SparkLayerUnavailable,
-)
-from sparklayer_erp.sparklayer.retry import TransportFailure
+from sparklayer_erp.sparklayer.errors import SparkLayerError
 
 GROUP = "orders"
 OWNERS = ["team:operations"]
 WRITER_TAG = {"erp/writer": "orders"}  # dagster.yaml limits runs with this tag key to one at a time
-TRANSIENT_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-_TRANSIENT = (SparkLayerRateLimited, SparkLayerServerError, SparkLayerUnavailable, TransportFailure,
-              ErpTechnicalError, httpx.TransportError)
 _MAX_TABLE_ROWS = 200
 
 
@@ -57,35 +48,11 @@ class OrderBatchConfig(dg.Config):
 
 
 @contextmanager
-def _connections(sparklayer: SparkLayerResource | None, erp: ErpResource) -> Iterator[
-        tuple[SparkLayerClient | None, ErpPort]]:
-    client = sparklayer.client() if sparklayer is not None else None
-    port = erp.port()
-    try:
-        yield client, port
-    finally:
-        if client is not None:
-            client.close()
-        close = getattr(port, "close", None)
-        if callable(close):
-            close()
-
-
-@contextmanager
-def _failures(ledger: Ledger, name: str) -> Iterator[None]:
-    """Record the run in the ledger's sync status; let transient errors retry, stop on anything else."""
+def _recorded(ledger: Ledger, name: str) -> Iterator[None]:
+    """The run's start and any failure go to the ledger's sync status; ``failures_handled`` decides retries."""
     ledger.record_sync_start(name)
-    try:
+    with failures_handled(ledger, name):
         yield
-    except _TRANSIENT as exc:
-        ledger.record_sync_failure(name, exc)
-        raise  # RetryPolicy retries the step; the flows are safe to repeat
-    except SparkLayerError as exc:  # 400/401/403/404/409: sending it again will not help
-        ledger.record_sync_failure(name, exc)
-        raise dg.Failure(description=f"SparkLayer refused a request: {exc}", allow_retries=False) from exc
-    except Exception as exc:
-        ledger.record_sync_failure(name, exc)
-        raise
 
 
 def _settings(policy: PolicyResource) -> SyncSettings:
@@ -93,20 +60,16 @@ def _settings(policy: PolicyResource) -> SyncSettings:
                         tax_rate_percent=policy.tax_rate())
 
 
-def _cell(text: object) -> str:
-    return str(text if text not in (None, "") else "—").replace("|", "\\|").replace("\n", " ")
-
-
-def _exceptions_cell(ids: Sequence[int], kinds: Sequence[str]) -> str:
-    return ", ".join(f"#{i} {k}" for i, k in zip(ids, kinds, strict=False)) or "—"
+def _exceptionscell(ids: Sequence[int], kinds: Sequence[str]) -> str:
+    return ", ".join(f"#{i} {k}" for i, k in zip(ids, kinds, strict=False)) or MISSING
 
 
 def sync_table(report: SyncReport) -> str:
     rows = ["| Order | Outcome | ERP order | What happened | Exceptions (ledger id, kind) |",
             "|---|---|---|---|---|"]
     for r in report.results[:_MAX_TABLE_ROWS]:
-        rows.append(f"| {_cell(r.label)} | {_cell(r.outcome.value)} | {_cell(r.erp_number)} | {_cell(r.detail)} | "
-                    f"{_exceptions_cell(r.exception_ids, r.exception_kinds)} |")
+        rows.append(f"| {cell(r.label)} | {cell(r.outcome.value)} | {cell(r.erp_number)} | {cell(r.detail)} | "
+                    f"{_exceptionscell(r.exception_ids, r.exception_kinds)} |")
     if len(report.results) > _MAX_TABLE_ROWS:
         rows.append(f"| … {len(report.results) - _MAX_TABLE_ROWS} more | | | | |")
     if not report.results:
@@ -117,8 +80,8 @@ def sync_table(report: SyncReport) -> str:
 def step_table(report: StepReport) -> str:
     rows = ["| Order | Outcome | ERP order | What happened | Exceptions |", "|---|---|---|---|---|"]
     for s in report.steps[:_MAX_TABLE_ROWS]:
-        ids = ", ".join(f"#{i}" for i in s.exception_ids) or "—"
-        rows.append(f"| {_cell(s.label)} | {_cell(s.outcome)} | {_cell(s.erp_number)} | {_cell(s.detail)} | {ids} |")
+        ids = ", ".join(f"#{i}" for i in s.exception_ids) or MISSING
+        rows.append(f"| {cell(s.label)} | {cell(s.outcome)} | {cell(s.erp_number)} | {cell(s.detail)} | {ids} |")
     if not report.steps:
         rows.append("| (nothing to do) | | | | |")
     return "\n".join(rows)
@@ -167,8 +130,7 @@ def erp_sales_orders(context: dg.AssetExecutionContext, config: OrderBatchConfig
                      ) -> dg.MaterializeResult:
     store = ledger.ledger()
     started = utc_now()
-    with _failures(store, SYNC_NAME), _connections(sparklayer, erp) as (client, port):
-        assert client is not None
+    with _recorded(store, SYNC_NAME), sparklayer.session() as client, erp.session() as port:
         if config.purchase_ids:
             since = dt.datetime.fromisoformat(config.updated_from) if config.updated_from else None
             purchases = fetch_requested(client, config.purchase_ids, since)
@@ -209,7 +171,7 @@ def erp_sales_orders(context: dg.AssetExecutionContext, config: OrderBatchConfig
 def erp_order_approvals(context: dg.AssetExecutionContext, ledger: LedgerResource, erp: ErpResource
                         ) -> dg.MaterializeResult:
     store = ledger.ledger()
-    with _failures(store, "order_approvals"), _connections(None, erp) as (_, port):
+    with _recorded(store, "order_approvals"), erp.session() as port:
         report = OrderFollowup(store, port, None).approve()
     return _step_result(store, "order_approvals", report)
 
@@ -228,7 +190,7 @@ def erp_order_approvals(context: dg.AssetExecutionContext, ledger: LedgerResourc
 def erp_card_payments(context: dg.AssetExecutionContext, ledger: LedgerResource, sparklayer: SparkLayerResource,
                       erp: ErpResource) -> dg.MaterializeResult:
     store = ledger.ledger()
-    with _failures(store, "order_card_payments"), _connections(sparklayer, erp) as (client, port):
+    with _recorded(store, "order_card_payments"), sparklayer.session() as client, erp.session() as port:
         report = OrderFollowup(store, port, client).record_card_payments()
     return _step_result(store, "order_card_payments", report)
 
@@ -249,7 +211,7 @@ def sparklayer_order_status(context: dg.AssetExecutionContext, ledger: LedgerRes
                             sparklayer: SparkLayerResource, erp: ErpResource) -> dg.MaterializeResult:
     store = ledger.ledger()
     started = utc_now()
-    with _failures(store, "order_status"), _connections(sparklayer, erp) as (client, port):
+    with _recorded(store, "order_status"), sparklayer.session() as client, erp.session() as port:
         report = OrderFollowup(store, port, client, invoice_url=_invoice_url(erp)).write_back_status()
         open_errors = _report_to_sparklayer(context, client, store, started)
     sync_log = open_errors if open_errors is not None else "not written"
@@ -260,18 +222,3 @@ def _invoice_url(erp: ErpResource):
     """Invoice links shown to buyers point at the ERP (where invoice documents live is deployment-specific)."""
     base = str(erp.url).rstrip("/")
     return lambda number: f"{base}/invoices/{number}"
-
-
-ORDER_SYNC_ASSETS = [erp_sales_orders]
-ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, sparklayer_order_status]
-
-# Every ERP-writing job carries the erp/writer tag: the instance runs at most one of them at a time.
-order_sync_job = dg.define_asset_job(
-    "order_sync_job", selection=dg.AssetSelection.assets(*ORDER_SYNC_ASSETS), tags=WRITER_TAG,
-    description="SparkLayer orders → ERP sales orders. Started by the order sensor with a batch of purchase ids; "
-                "run with no ids it is a sweep (re-reads the last 24 h, retries held orders).",
-)
-order_followup_job = dg.define_asset_job(
-    "order_followup_job", selection=dg.AssetSelection.assets(*ORDER_FOLLOWUP_ASSETS), tags=WRITER_TAG,
-    description="Approvals of pay-on-account orders, card payments against invoices, ERP status back to SparkLayer.",
-)

@@ -1,16 +1,51 @@
-"""The order-to-cash definitions, as lists the lead merges into ``definitions.py``."""
+"""Order-to-cash in Dagster: its assets, jobs, schedules and the order sensor, as one ``Definitions``.
+
+Every ERP-writing job carries the ``erp/writer`` tag: the instance runs at most one of them at a time.
+Automation (the sensor and both schedules) starts running only when ``ORDER_AUTOMATION`` says so.
+"""
 
 from __future__ import annotations
 
+import dagster as dg
+
 from sparklayer_erp.orders.assets import (
-    ORDER_FOLLOWUP_ASSETS,
-    ORDER_SYNC_ASSETS,
-    order_followup_job,
-    order_sync_job,
+    WRITER_TAG,
+    erp_card_payments,
+    erp_order_approvals,
+    erp_sales_orders,
+    sparklayer_order_status,
 )
-from sparklayer_erp.orders.sensor import order_followup_schedule, order_sensor, order_sweep_schedule
+from sparklayer_erp.orders.sensor import ORDER_SYNC_JOB, default_status, order_sensor
+
+ORDER_SYNC_ASSETS = [erp_sales_orders]
+ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, sparklayer_order_status]
+
+order_sync_job = dg.define_asset_job(
+    ORDER_SYNC_JOB, selection=dg.AssetSelection.assets(*ORDER_SYNC_ASSETS), tags=WRITER_TAG,
+    description="SparkLayer orders → ERP sales orders. Started by the order sensor with a batch of purchase ids; "
+                "run with no ids it is a sweep (re-reads the last 24 h, retries held orders).",
+)
+order_followup_job = dg.define_asset_job(
+    "order_followup_job", selection=dg.AssetSelection.assets(*ORDER_FOLLOWUP_ASSETS), tags=WRITER_TAG,
+    description="Approvals of pay-on-account orders, card payments against invoices, ERP status back to SparkLayer.",
+)
+
+_automation = dg.DefaultScheduleStatus(default_status().value)
+order_followup_schedule = dg.ScheduleDefinition(
+    name="order_followup_schedule", job=order_followup_job, cron_schedule="*/2 * * * *",
+    default_status=_automation, tags=WRITER_TAG,
+    description="Every 2 minutes: approvals, card payments, ERP status back to SparkLayer.",
+)
+order_sweep_schedule = dg.ScheduleDefinition(
+    name="order_sweep_schedule", job=order_sync_job, cron_schedule="*/10 * * * *",
+    default_status=_automation, tags=WRITER_TAG,
+    description="Every 10 minutes: re-read the last 24 hours of SparkLayer orders and retry held ones "
+                "(never trust the sensor's cursor alone).",
+)
 
 ORDER_ASSETS = [*ORDER_SYNC_ASSETS, *ORDER_FOLLOWUP_ASSETS]
 ORDER_JOBS = [order_sync_job, order_followup_job]
 ORDER_SCHEDULES = [order_followup_schedule, order_sweep_schedule]
 ORDER_SENSORS = [order_sensor]
+
+defs = dg.Definitions(assets=ORDER_ASSETS, jobs=ORDER_JOBS, schedules=ORDER_SCHEDULES, sensors=ORDER_SENSORS)

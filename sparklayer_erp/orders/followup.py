@@ -1,5 +1,5 @@
 """After an ERP order exists: approve pay-on-account orders, settle card orders, and write the ERP's status
-back to SparkLayer (DESIGN.md flows 2 and 4).
+back to SparkLayer.
 
 Three steps, each safe to repeat:
 
@@ -29,8 +29,7 @@ from sparklayer_erp.domain.models import ErpCustomer, ErpOrderState, ErpOrderSta
 from sparklayer_erp.domain.order_lifecycle import approval_decision, credit_excess, status_for_sparklayer
 from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, Ledger, OrderLink, SyncState
-from sparklayer_erp.orders.mapper import InvoiceUrl, card_payment, new_transactions, status_put_body
-from sparklayer_erp.orders.sync import (
+from sparklayer_erp.orders.links import (
     CREDIT_KINDS,
     ERP_OWNED_KINDS,
     FINAL_STATES,
@@ -40,8 +39,9 @@ from sparklayer_erp.orders.sync import (
     link_state_for,
     state_fields,
     status_label,
-    utc_now,
 )
+from sparklayer_erp.orders.mapper import InvoiceUrl, card_payment, new_transactions, status_put_body
+from sparklayer_erp.orders.sync import utc_now
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerNotFound
 

@@ -20,7 +20,7 @@ import dagster as dg
 from sparklayer_erp import settings
 from sparklayer_erp.domain.order_polling import PollCursor, SeenPurchase, TickPlan, plan_tick, window_start
 from sparklayer_erp.ledger import Ledger
-from sparklayer_erp.orders.assets import WRITER_TAG, order_followup_job, order_sync_job
+from sparklayer_erp.orders.assets import WRITER_TAG
 from sparklayer_erp.resources import LedgerResource, PolicyResource, SparkLayerResource
 from sparklayer_erp.sparklayer import contract
 from sparklayer_erp.sparklayer.client import SparkLayerClient
@@ -28,6 +28,7 @@ from sparklayer_erp.sparklayer.models import Purchase
 
 FIRST_LOOKBACK_S = 24 * 3600  # a brand-new cursor starts one day back (older orders: run a sweep by hand)
 MAX_PAGES_PER_TICK = 5  # bounded reads: a tick must finish well inside the sensor's gRPC timeout
+ORDER_SYNC_JOB = "order_sync_job"  # defined in orders/definitions.py (named here to keep the import one way)
 AUTOMATION_ENV = "ORDER_AUTOMATION"  # "on": sensor and order schedules start RUNNING (demo, benchmarks)
 
 
@@ -35,7 +36,7 @@ def poll_seconds() -> int:
     return int(settings.read("ORDER_POLL_SECONDS")) or 10  # type: ignore[arg-type]
 
 
-def _default_status() -> dg.DefaultSensorStatus:
+def default_status() -> dg.DefaultSensorStatus:
     on = os.environ.get(AUTOMATION_ENV, "").strip().lower() in ("1", "on", "true", "yes")
     return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
@@ -84,31 +85,18 @@ def run_request_for(plan: TickPlan) -> dg.RunRequest:
 
 @dg.sensor(
     name="order_sensor",
-    job=order_sync_job,
+    job_name=ORDER_SYNC_JOB,
     minimum_interval_seconds=poll_seconds(),
-    default_status=_default_status(),
+    default_status=default_status(),
     description="Looks for new, cancelled and changed SparkLayer orders every ORDER_POLL_SECONDS and starts "
                 "the order sync for them (at most ORDER_PAGE_SIZE per run).",
 )
 def order_sensor(context: dg.SensorEvaluationContext, sparklayer: SparkLayerResource, ledger: LedgerResource,
                  policy: PolicyResource) -> dg.SensorResult:
     cursor = PollCursor.from_json(context.cursor)
-    with sparklayer.client() as client:
+    with sparklayer.session() as client:
         plan = plan_order_tick(client, ledger.ledger(), cursor, now=dt.datetime.now(dt.UTC),
                                overlap_s=policy.overlap(), max_batch=policy.orders_per_tick())
     if plan.run_key is None:
         return dg.SensorResult(skip_reason="no new or changed orders", cursor=plan.cursor.to_json())
     return dg.SensorResult(run_requests=[run_request_for(plan)], cursor=plan.cursor.to_json())
-
-
-order_followup_schedule = dg.ScheduleDefinition(
-    name="order_followup_schedule", job=order_followup_job, cron_schedule="*/2 * * * *",
-    default_status=dg.DefaultScheduleStatus(_default_status().value), tags=WRITER_TAG,
-    description="Every 2 minutes: approvals, card payments, ERP status back to SparkLayer.",
-)
-order_sweep_schedule = dg.ScheduleDefinition(
-    name="order_sweep_schedule", job=order_sync_job, cron_schedule="*/10 * * * *",
-    default_status=dg.DefaultScheduleStatus(_default_status().value), tags=WRITER_TAG,
-    description="Every 10 minutes: re-read the last 24 hours of SparkLayer orders and retry held ones "
-                "(never trust the sensor's cursor alone).",
-)

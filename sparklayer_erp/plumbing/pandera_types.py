@@ -1,6 +1,6 @@
 """pandera model → Dagster type, without dagster-pandera (which pins pandas < 3).
 
-The only module in ``schemas`` that imports Dagster: the models stay plain pandera so the domain tests and
+The gates (``masterdata.gates``, ``month_end.gates``) stay plain pandera so the domain tests and
 the benchmark never load Dagster. The column table shown in the Dagster UI uses each field's title and the
 description written for finance and operations people.
 """

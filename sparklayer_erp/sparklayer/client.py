@@ -1,4 +1,4 @@
-"""The one SparkLayer client the integration uses (sync httpx; Dagster-free — the lead wraps it).
+"""The one SparkLayer client the integration uses (sync httpx; Dagster-free — resources.py wraps it).
 
 What it takes care of so that callers do not: the client-credentials token (cached, renewed
 ``contract.TOKEN_RENEW_BEFORE_S`` before expiry, renewed once on a 401), the headers every call needs,

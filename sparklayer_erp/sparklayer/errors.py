@@ -101,6 +101,13 @@ class SparkLayerConflict(SparkLayerError):
         return contract.RETRYABLE_409_CODE in self.codes
 
 
+def is_refusal(exc: SparkLayerError) -> bool:
+    """A 4xx that sending again unchanged cannot fix (429 and a concurrent-update 409 are worth retrying)."""
+    if isinstance(exc, SparkLayerConflict):
+        return not exc.retryable
+    return exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+
+
 class SparkLayerRateLimited(SparkLayerError):
     """429. ``retry_after_s`` is the server's requested wait (None when it sent no usable header)."""
 

@@ -12,24 +12,18 @@ import pytest
 
 from sparklayer_erp.domain.hashing import hash_dict, row_hash_series, row_hashes
 from sparklayer_erp.domain.masterdata import (
-    SPARKLAYER_OWNED_CUSTOMER_FIELDS,
     Changes,
-    CustomerLink,
     PriceBreak,
     available_stock,
     card_only,
     customer_from_row,
-    customer_payload,
     diff_hashes,
     mass_deletion_blocks,
     mass_quarantine_blocks,
     mass_quarantine_problem,
-    pack_size_settings,
-    price_list_payload,
     price_list_slug,
     pricing_rows,
     quarantine_share,
-    stock_updates,
 )
 from sparklayer_erp.domain.models import ErpPriceList, OwnerTeam, PriceEntry, PriceListKind, StockLevel
 from sparklayer_erp.masterdata.gates import (
@@ -39,6 +33,15 @@ from sparklayer_erp.masterdata.gates import (
     prices_frame,
     split_valid,
     stock_frame,
+)
+from sparklayer_erp.masterdata.mapper import (
+    SPARKLAYER_OWNED_CUSTOMER_FIELDS,
+    CustomerLink,
+    customer_payload,
+    pack_size_settings,
+    price_list_payload,
+    pricing_body,
+    stock_updates,
 )
 from sparklayer_erp.sparklayer import contract, wire
 from sparklayer_erp_tests.domain import masterdata_demo as demo
@@ -227,9 +230,9 @@ def test_pricing_rows_sorted_breaks_exact_prices_and_blank_for_removed_skus():
     entries = pricing_rows(frame, [("TRADE", "B"), ("TRADE", "GONE")])
     assert [(e.price_list_code, e.sku) for e in entries] == [("TRADE", "B"), ("TRADE", "GONE")]
     assert entries[0].breaks == (PriceBreak(1, Decimal("0.7200")), PriceBreak(120, Decimal("0.6800")))
-    assert entries[0].body() == {"sku": "B", "pricing": [{"quantity": 1, "price": Decimal("0.7200")},
+    assert pricing_body(entries[0]) == {"sku": "B", "pricing": [{"quantity": 1, "price": Decimal("0.7200")},
                                                          {"quantity": 120, "price": Decimal("0.6800")}]}
-    assert entries[1].removes and entries[1].body() == {"sku": "GONE", "pricing": []}
+    assert entries[1].removes and pricing_body(entries[1]) == {"sku": "GONE", "pricing": []}
     assert entries[0].price_list_slug == "trade"
 
 

@@ -57,6 +57,11 @@ def test_adapter_satisfies_the_port(erp):
     assert isinstance(erp, ErpPort)
 
 
+def test_default_warehouse_is_one_the_erp_reports_stock_for(erp):
+    assert erp.default_warehouse_code() == "WH"
+    assert any(s.warehouse_code == erp.default_warehouse_code() for s in erp.list_stock())
+
+
 def test_list_customers_reads_terms_limits_hold_levels_and_contracts(erp, wh):
     customers = {c.account_code: c for c in erp.list_customers()}
     assert {c.account_code for c in demo_data.CUSTOMERS} <= set(customers)

@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from sparklayer_erp.config_wiring import build_resources
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.domain.models import (
     Address,
     ErpOrderLine,
@@ -22,8 +22,6 @@ from sparklayer_erp.domain.models import (
 from sparklayer_erp.ledger import Ledger, SyncState
 from sparklayer_erp.masterdata import sync as flow
 from sparklayer_erp.masterdata.assets import (
-    DEFAULT_QUANTITY_BREAKS,
-    _sync_run,
     customer_price_lists_exist,
     customers_have_account_codes,
     extract_type,
@@ -36,6 +34,8 @@ from sparklayer_erp.masterdata.definitions import (
     cron_from_env,
 )
 from sparklayer_erp.masterdata.gates import customers_frame, price_lists_frame, prices_frame, stock_frame
+from sparklayer_erp.plumbing.failures import failures_handled
+from sparklayer_erp.resources import PolicyResource, build_resources
 from sparklayer_erp.settings import SettingError
 from sparklayer_erp.sparklayer.errors import (
     SparkLayerConflict,
@@ -72,7 +72,15 @@ def test_breaks_that_do_not_lower_the_price_are_dropped_whatever_the_row_order()
 
 
 def test_default_quantity_breaks_cover_every_demo_volume_break() -> None:
-    assert DEFAULT_QUANTITY_BREAKS == (1, 120, 240, 480)
+    default_breaks = build_resources()["policy"].quantity_breaks()
+    assert default_breaks == (1, 120, 240, 480)
+    assert {lv.volume_break_units for lv in demo_data.PRICE_LEVELS} <= set(default_breaks)
+
+
+def test_quantity_breaks_setting_is_checked_and_always_asks_for_one() -> None:
+    assert PolicyResource(price_quantity_breaks="480, 120").quantity_breaks() == (1, 120, 480)
+    with pytest.raises(SettingError, match="PRICE_QUANTITY_BREAKS"):
+        PolicyResource(price_quantity_breaks="12,a case").quantity_breaks()
 
 
 # --- extracts ----------------------------------------------------------------------------------------------------
@@ -162,10 +170,10 @@ def test_only_a_4xx_that_would_fail_again_is_a_refusal(error, refusal: bool) -> 
 
 def test_a_refusal_fails_the_step_for_good_and_a_technical_failure_is_left_to_the_retry_policy(
         ledger: Ledger) -> None:
-    with pytest.raises(dg.Failure) as failure, _sync_run(ledger, "customers"):
+    with pytest.raises(dg.Failure) as failure, failures_handled(ledger, "customers"):
         raise SparkLayerValidationError("SparkLayer PUT /api/v2/customers -> 400: bad", status=400)
     assert failure.value.allow_retries is False
-    with pytest.raises(SparkLayerServerError), _sync_run(ledger, "stock"):
+    with pytest.raises(SparkLayerServerError), failures_handled(ledger, "stock"):
         raise SparkLayerServerError("SparkLayer POST /api/v1/batch-update-stock -> 503", status=503)
     assert ledger.sync_status("customers").failing and "400" in ledger.sync_status("customers").last_error
     assert ledger.sync_status("stock").failing

@@ -19,7 +19,8 @@ from sparklayer_erp.domain.exception_kinds import Entity, problem
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.monitoring import watch as flow
 from sparklayer_erp.monitoring.accept import accept_exception_job
-from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions, sync_failure_alerts
+from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions
+from sparklayer_erp.monitoring.sensor import sync_failure_alerts
 from sparklayer_erp.notify.delivery import AlertRouting
 from sparklayer_erp.orders.followup import OrderFollowup
 from sparklayer_erp.orders.sync import OrderSync, SyncSettings

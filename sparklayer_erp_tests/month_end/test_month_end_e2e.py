@@ -19,7 +19,8 @@ from sparklayer_erp.demo import demo_data
 from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, PaymentMethod
 from sparklayer_erp.domain.reconciliation import ReconResult
 from sparklayer_erp.erp.tryton.rpc import TrytonUserWarning
-from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready, previous_month_key
+from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
+from sparklayer_erp.month_end.definitions import previous_month_key
 from sparklayer_erp.month_end.export import CSV_FILES
 from sparklayer_erp.orders.followup import OrderFollowup
 from sparklayer_erp.orders.sync import OrderSync, SyncSettings

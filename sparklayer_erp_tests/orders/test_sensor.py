@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from sparklayer_erp.config_wiring import build_resources
 from sparklayer_erp.domain.order_polling import PollCursor
 from sparklayer_erp.ledger import SyncState
 from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
 from sparklayer_erp.orders.sensor import order_sensor
+from sparklayer_erp.resources import build_resources
 from sparklayer_erp_tests.orders.conftest import resources_for
 from sparklayer_erp_tests.orders.shop import Shop
 

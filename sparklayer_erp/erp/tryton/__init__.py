@@ -1,1 +1,1 @@
-"""The Tryton adapter and the local, embedded Tryton ERP used for the demo and the tests."""
+"""The Tryton adapter: ``ErpPort`` over Tryton's JSON-RPC API (the local demo server lives in ``demo/``)."""

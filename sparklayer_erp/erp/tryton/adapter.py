@@ -58,6 +58,10 @@ __all__ = ["CREATE_CHUNK", "TrytonErp", "UnknownErpReference"]
 class TrytonErp(MasterDataReads, OrderWrites):
     """``ErpPort`` on a Tryton 8.2 server. Reference data (units, shop, warehouses) is cached per instance."""
 
+    def default_warehouse_code(self) -> str:
+        """Orders created by this adapter ship from the integration's default warehouse."""
+        return conv.DEFAULT_WAREHOUSE_CODE
+
     # ================================================================ orders: reads
 
     @port_method

@@ -1,7 +1,7 @@
 """How the demo company is laid out in Tryton: the names the seed creates and the adapter looks up.
 
-One place for every naming choice shared by the seed (``seed_demo.py``, which runs inside the Tryton venv
-and reads this file by path, so keep it pure stdlib and free of package imports) and the JSON-RPC adapter.
+One place for every naming choice shared by the seed (``demo/tryton_seed.py``, which runs inside the Tryton venv
+and gets these values as JSON, so keep this file pure stdlib and free of package imports) and the JSON-RPC adapter.
 A real customer's Tryton will differ; these are the defaults the adapter is configured with.
 """
 

@@ -245,7 +245,7 @@ class MasterDataReads(TrytonRecords):
     @port_method
     def list_items(self) -> list[ErpItem]:
         """Salable products (active or not), with base unit, sale unit (= template sale_uom) and list price
-        per base unit (``list_price_used``: a variant's own ``list_price`` reads None, pitfall P19)."""
+        per base unit (``list_price_used``: a variant's own ``list_price`` reads None)."""
         rows = self.rpc.search_read(
             "product.product",
             [("active", "in", [True, False]), ("salable", "=", True), ("code", "!=", None)],

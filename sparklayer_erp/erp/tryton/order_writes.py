@@ -108,7 +108,7 @@ class OrderWrites(TrytonRecords):
             "unit_price": Decimal(ln.unit_price),
             "description": ln.description or product.get("name") or ln.sku,
         }
-        # create does not fill taxes (pitfall P8); the product's are its accounting category's
+        # create does not fill taxes; the product's are its accounting category's
         taxes = list(rel(product, "account_category").get("customer_taxes_used") or [])
         if taxes:
             values["taxes"] = [["add", taxes]]

@@ -1,8 +1,10 @@
 """pandera models: the gates master data passes before it may reach SparkLayer.
 
-``split_valid(frame, Model)`` keeps the good rows and holds back the rest with plain reasons; the frames are
-built from the ERP port's dataclasses by ``frames_from_erp``. Dagster is imported only by
-``schemas.dagster_types`` (not re-exported here).
+``split_valid(frame, Model)`` (``gate.py``) keeps the good rows and holds back the rest with plain reasons;
+the frames are built from the ERP port's dataclasses by ``frames_from_erp.py``. One module per dataset:
+``customers.py``, ``prices.py`` (price lists and prices), ``items.py`` (items and stock); ``values.py``
+holds the cell checks and normalisers they share. Nothing here imports Dagster:
+``sparklayer_erp.plumbing.pandera_types`` turns a model into a Dagster type for the assets.
 """
 
 from sparklayer_erp.masterdata.gates.customers import CustomersFrame

@@ -1,0 +1,36 @@
+"""Month-end reconciliation in Dagster, as one ``Definitions``: its own group, monthly partitions
+(``partitions.py``), the blocking close-ready check, the job and the schedule for the month that just ended."""
+
+import datetime as dt
+
+import dagster as dg
+
+from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
+
+month_end_job = dg.define_asset_job(
+    "month_end_job", selection=dg.AssetSelection.assets(month_end_reconciliation),
+    description="Reconcile one month (pick the partition): spreadsheet, CSV and the close-ready check.",
+)
+
+
+def previous_month_key(moment: dt.datetime | None) -> str:
+    """The partition key of the month before ``moment`` (``2026-10-01`` for any time in November 2026)."""
+    day = (moment or dt.datetime.now(dt.UTC)).date().replace(day=1) - dt.timedelta(days=1)
+    return day.replace(day=1).isoformat()
+
+
+@dg.schedule(cron_schedule="0 6 1 * *", job=month_end_job, execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="06:00 UTC on the 1st: reconcile the month that just ended.")
+def month_end_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    key = previous_month_key(context.scheduled_execution_time)
+    return dg.RunRequest(run_key=f"month-end-{key}", partition_key=key)
+
+
+MONTH_END_ASSETS = [month_end_reconciliation]
+MONTH_END_CHECKS = [month_is_close_ready]
+MONTH_END_JOBS = [month_end_job]
+MONTH_END_SCHEDULES = [month_end_schedule]
+
+defs = dg.Definitions(assets=MONTH_END_ASSETS, asset_checks=MONTH_END_CHECKS, jobs=MONTH_END_JOBS,
+                      schedules=MONTH_END_SCHEDULES)
