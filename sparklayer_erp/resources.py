@@ -127,7 +127,8 @@ class PolicyResource(dg.ConfigurableResource):
     overlap_seconds: str = Field(default="120", description="ORDER_OVERLAP_SECONDS")
     page_size: str = Field(default="100", description="ORDER_PAGE_SIZE")
     stock_safety_buffer: str = Field(default="0", description="STOCK_SAFETY_BUFFER")
-    price_quantity_breaks: str = Field(default="1", description="PRICE_QUANTITY_BREAKS")
+    price_quantity_breaks: str = Field(default=SETTINGS["PRICE_QUANTITY_BREAKS"].default,
+                                       description="PRICE_QUANTITY_BREAKS")
     mass_quarantine_share: str = Field(default="0.2", description="MASS_QUARANTINE_SHARE")
     stuck_order_minutes: str = Field(default="15", description="STUCK_ORDER_MINUTES")
     data_dir: str = Field(default="", description="SPARKLAYER_ERP_DATA_DIR")

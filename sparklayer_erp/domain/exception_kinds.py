@@ -33,6 +33,14 @@ class Entity(StrEnum):
     DATASET = "dataset"  # a whole sync: customers, prices, items, stock, orders
 
 
+class Flow(StrEnum):
+    """The flow that raises (and resolves) a kind of exception: where to look in the code and in Dagster."""
+
+    ORDERS = "orders"
+    MASTER_DATA = "masterdata"
+    MONITORING = "monitoring"
+
+
 @dataclass(frozen=True)
 class ExceptionKind:
     code: str
@@ -41,6 +49,7 @@ class ExceptionKind:
     title: str
     message: str  # str.format template over ``facts``
     action: str  # what to do, for the owner team; also a template
+    flow: Flow  # the flow that raises it
     facts: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +86,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "account. The order is held: nothing was sent to the ERP, and the integration never guesses an account.",
         "Find the customer's account in the ERP (or open one), then link it to the SparkLayer customer as the "
         "operating guide describes. The held order goes to the ERP by itself at the next sync. " + _NO_DUPLICATE,
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "unknown_sku", OwnerTeam.ECOMMERCE, Entity.ORDER,
@@ -85,6 +95,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Check that the product code (SKU) in the shop is exactly the ERP item code, and ask operations whether "
         "the item should be active in the ERP. Once every product is known the order goes through by itself; if "
         "the product cannot be sold, agree a change with the buyer and amend or cancel the order in SparkLayer.",
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "not_whole_pack", OwnerTeam.ECOMMERCE, Entity.ORDER,
@@ -94,6 +105,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "The shop's quantity rule (pack size) for these products is missing or differs from the ERP's. Set the "
         "pack size in SparkLayer to the ERP's, then agree the quantity with the buyer and amend or cancel the "
         "order in SparkLayer. The amended order goes through by itself.",
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "price_mismatch", OwnerTeam.FINANCE, Entity.ORDER,
@@ -103,6 +115,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Decide which price is right. If the ERP price is wrong, correct it in the ERP; if the buyer's price must "
         "be honoured, record it in the ERP as a contract price for this customer. The order goes through by "
         "itself once the prices agree. " + _NO_DUPLICATE,
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "credit_hold", OwnerTeam.FINANCE, Entity.ORDER,
@@ -111,6 +124,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "credit hold. Nothing has been invoiced.",
         "Review the account. Either release the credit hold in the ERP (the order is then approved at the next "
         "check), approve this order yourself in the ERP, or cancel it and tell the buyer.",
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "over_credit_limit", OwnerTeam.FINANCE, Entity.ORDER,
@@ -120,6 +134,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Nothing has been invoiced.",
         "Either raise the credit limit in the ERP or wait for a payment to bring the balance down (the order is "
         "approved at the next check), approve this order yourself in the ERP, or cancel it and tell the buyer.",
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "cancel_after_point_of_no_return", OwnerTeam.OPERATIONS, Entity.ORDER,
@@ -129,6 +144,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Check with the warehouse whether the shipment can still be stopped. If so, cancel ERP order {erp_order} "
         "in the ERP; if not, contact the buyer (a return or credit note may follow). This closes by itself once "
         "the ERP order is cancelled or completed.",
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "amend_after_point_of_no_return", OwnerTeam.OPERATIONS, Entity.ORDER,
@@ -138,6 +154,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Agree with the buyer what happens: ship as is, change ERP order {erp_order} by hand in the ERP, or "
         "raise a separate order for the difference. This closes by itself once the ERP order is completed or "
         "cancelled.",
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "total_mismatch", OwnerTeam.FINANCE, Entity.ORDER,
@@ -148,6 +165,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Compare the order in SparkLayer with the ERP price, tax and shipping for this customer (the detail lists "
         "both sets of totals). Correct the ERP or agree an amended order with the buyer; the order goes through "
         "by itself once the totals agree. " + _NO_DUPLICATE,
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "invalid_order", OwnerTeam.ECOMMERCE, Entity.ORDER,
@@ -155,6 +173,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Order {order} cannot be sent to the ERP: {reason}. The order is held.",
         "Check the order in SparkLayer and the shop settings that produced it. Fix the cause, then amend the order "
         "in SparkLayer (or cancel it and ask the buyer to order again).",
+        flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "erp_refused", OwnerTeam.OPERATIONS, Entity.ORDER,
@@ -162,6 +181,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "The ERP refused order {order}: {reason}.",
         "Read the ERP's reason, correct the cause in the ERP (customer, item or order settings). The integration "
         "tries again at the next sync and closes this by itself once the ERP accepts. " + _NO_DUPLICATE,
+        flow=Flow.ORDERS,
     ),
     # --- master data, ERP → SparkLayer (rows kept out of SparkLayer until fixed at the source) ---------------
     ExceptionKind(
@@ -170,6 +190,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "ERP customer {customer} was not sent to SparkLayer: {reason}.",
         "Correct the customer record in the ERP. It is sent to SparkLayer at the next sync and this closes by "
         "itself.",
+        flow=Flow.MASTER_DATA,
     ),
     ExceptionKind(
         "price_invalid", OwnerTeam.FINANCE, Entity.PRICE_LIST,
@@ -177,6 +198,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "The price of {sku} in ERP price list {price_list} was not sent to SparkLayer: {reason}. Buyers keep "
         "seeing the last good price.",
         "Correct the price in the ERP price list. It is sent at the next sync and this closes by itself.",
+        flow=Flow.MASTER_DATA,
     ),
     ExceptionKind(
         "item_invalid", OwnerTeam.OPERATIONS, Entity.SKU,
@@ -184,6 +206,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "ERP item {sku} is set up wrongly: {reason}.",
         "Correct the item (unit of measure, pack size, code) in the ERP. It is picked up at the next sync and "
         "this closes by itself.",
+        flow=Flow.MASTER_DATA,
     ),
     ExceptionKind(
         "stock_invalid", OwnerTeam.OPERATIONS, Entity.SKU,
@@ -192,6 +215,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "the last good figure.",
         "Check the stock record in the ERP (for example a negative or fractional quantity) and correct it. It "
         "is sent at the next sync and this closes by itself.",
+        flow=Flow.MASTER_DATA,
     ),
     ExceptionKind(
         "pack_size_gap", OwnerTeam.ECOMMERCE, Entity.SKU,
@@ -200,6 +224,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "buyers can order quantities the ERP cannot accept.",
         "Set the pack size of {sku} to {pack_size} in the shop's SparkLayer settings for the product. This "
         "closes by itself once the shop's rule matches.",
+        flow=Flow.MASTER_DATA,
     ),
     ExceptionKind(
         "mass_quarantine", OwnerTeam.OPERATIONS, Entity.DATASET,
@@ -209,6 +234,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "buyers see.",
         "Look at what changed in the ERP recently for {dataset}, and at the individual exceptions listed with "
         "this one. Once the records are corrected the next sync sends them and this closes by itself.",
+        flow=Flow.MASTER_DATA,
     ),
     # --- monitoring ----------------------------------------------------------------------------------
     ExceptionKind(
@@ -218,6 +244,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Look for another open exception on this order: it usually says why (for example a missing customer "
         "link). If there is none, ask the integration's administrator to check the order sync. "
         + _NO_DUPLICATE,
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "erp_order_orphaned", OwnerTeam.OPERATIONS, Entity.ERP_ORDER,
@@ -226,6 +253,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "open.",
         "Confirm with the buyer whether the order stands. If it does not, cancel ERP order {erp_order} in the "
         "ERP; if it does, tell ecommerce so the SparkLayer order can be restored.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "status_mismatch", OwnerTeam.OPERATIONS, Entity.ORDER,
@@ -234,6 +262,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "\"{erp_status}\".",
         "The ERP's status is the truth and is written back at the next sync; if this stays open, check whether "
         "someone changed the order in SparkLayer by hand.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "amount_mismatch", OwnerTeam.FINANCE, Entity.ORDER,
@@ -242,6 +271,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "{sparklayer_total} (difference {difference}).",
         "Find out which is right (a price decided by the ERP, a change made by hand, a discount). Correct the ERP "
         "order or agree a credit note or balance with the buyer, and note the reason for month-end.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "draft_order_stock_not_held", OwnerTeam.OPERATIONS, Entity.ORDER,
@@ -250,6 +280,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "{erp_order} has no stock reserved for it yet: {skus}.",
         "Check stock for these products and reserve it in the ERP (or confirm the order so the ERP allocates "
         "it). If stock is short, tell the buyer the expected date.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "customer_without_account_code", OwnerTeam.SALES_OPERATIONS, Entity.CUSTOMER,
@@ -257,6 +288,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "SparkLayer customer {customer} is not linked to any ERP customer account; their orders will be held.",
         "Find or open the customer's account in the ERP and link it to this SparkLayer customer, as the "
         "operating guide describes. This closes by itself once the link exists.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "sku_unknown_to_erp", OwnerTeam.ECOMMERCE, Entity.SKU,
@@ -264,6 +296,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Product {sku} is sold in the shop but no active ERP item has that code; orders for it will be held.",
         "Correct the product code in the shop to the ERP item code, or ask operations to create or activate the "
         "item in the ERP. If the product should not be sold, take it off the shop.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "item_without_price", OwnerTeam.FINANCE, Entity.SKU,
@@ -272,6 +305,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "correctly and their orders will be held.",
         "Add the price to the price list in the ERP. It is sent to SparkLayer at the next sync and this closes "
         "by itself.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "stale_sync", OwnerTeam.OPERATIONS, Entity.DATASET,
@@ -279,6 +313,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "The {dataset} sync has not succeeded since {last_success}; buyers may be seeing old {dataset}.",
         "Look at the other open exceptions for the reason. If there is none, ask the integration's administrator "
         "to check that the ERP and SparkLayer are reachable.",
+        flow=Flow.MONITORING,
     ),
     ExceptionKind(
         "paid_in_shop_unpaid_in_erp", OwnerTeam.FINANCE, Entity.ORDER,
@@ -287,6 +322,7 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "{currency} {amount} due.",
         "Check the card payment in the payment provider, then record it against invoice {invoice} in the ERP. "
         "Do not chase the buyer: they have paid.",
+        flow=Flow.MONITORING,
     ),
 )
 

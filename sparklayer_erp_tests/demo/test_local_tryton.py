@@ -11,6 +11,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
@@ -77,8 +78,19 @@ class RpcError(Exception):
 
 
 @pytest.fixture(scope="module")
-def rpc(tryton_server: local.TrytonServer) -> RawRpc:
-    return RawRpc(tryton_server.rpc_url, tryton_server.login, tryton_server.password)
+def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.TrytonServer]:
+    """A private copy of the seeded ERP: these tests check the seed itself, and the session's shared Tryton
+    carries whatever the modules that ran before (in random order) shipped or changed."""
+    server = local.start_server(db_copy_dir=tmp_path_factory.mktemp("tryton-seeded"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def rpc(seeded_server: local.TrytonServer) -> RawRpc:
+    return RawRpc(seeded_server.rpc_url, seeded_server.login, seeded_server.password)
 
 
 def _id_by(rpc: RawRpc, model: str, field: str, value: str) -> int:

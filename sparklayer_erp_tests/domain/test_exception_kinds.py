@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from sparklayer_erp.domain.exception_kinds import KINDS, MISSING_FACT, Entity, Problem, problem
+from sparklayer_erp.domain.exception_kinds import KINDS, MISSING_FACT, Entity, Flow, Problem, problem
 from sparklayer_erp.domain.models import OwnerTeam
 
 FIN, SALES, OPS, ECOM = OwnerTeam.FINANCE, OwnerTeam.SALES_OPERATIONS, OwnerTeam.OPERATIONS, OwnerTeam.ECOMMERCE
@@ -96,3 +96,11 @@ def test_declared_facts_are_what_templates_use():
 def test_orders_held_say_not_to_rekey_them_where_that_is_the_risk():
     for code in ("missing_customer_link", "price_mismatch", "total_mismatch", "erp_refused", "order_stuck"):
         assert "by hand" in KINDS[code].action
+
+
+def test_every_kind_names_the_flow_that_raises_it():
+    by_flow = {flow: {code for code, kind in KINDS.items() if kind.flow is flow} for flow in Flow}
+    assert {"missing_customer_link", "credit_hold", "cancel_after_point_of_no_return"} <= by_flow[Flow.ORDERS]
+    assert {"customer_invalid", "price_invalid", "mass_quarantine"} <= by_flow[Flow.MASTER_DATA]
+    assert {"order_stuck", "amount_mismatch", "stale_sync"} <= by_flow[Flow.MONITORING]
+    assert sum(len(codes) for codes in by_flow.values()) == len(KINDS)

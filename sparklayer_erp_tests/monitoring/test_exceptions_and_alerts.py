@@ -152,8 +152,11 @@ def test_a_wrong_id_fails_the_accept_job_with_a_plain_message(ledger_url):
     assert "no exception with id 999999" in failure.event_specific_data.error.message
 
 
-def test_daily_digest_goes_out_once_a_day_per_team(ledger_url, sinks):
+def test_daily_digest_goes_out_once_a_day_per_team(tmp_path, sinks):
     smtp, hook = sinks
+    # a ledger of its own: the module's ledger would carry this test's accepted exception into the alert
+    # scenario when that runs later (random order), and the scenario's exceptions into this digest
+    ledger_url = f"sqlite:///{tmp_path}/digest-ledger.sqlite"
     day_before = dt.datetime(2026, 11, 25, 6, tzinfo=dt.UTC)
     with Ledger.from_url(ledger_url, clock=lambda: day_before) as early:  # the digest clock started yesterday
         early.record_sync_success(flow.DIGEST_SYNC_NAME)
