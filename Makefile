@@ -4,14 +4,16 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat setup.py | sha1sum | cut -c1-12)
+# Reinstall whenever the packaging metadata (pyproject.toml, the setup.py shim) changes. Extras installed:
+# demo (the SparkLayer sandbox; the demo and the tests need it) and dev (test, lint and dependency checks).
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py | sha1sum | cut -c1-12)
 
 .PHONY: install demo test lint erp sandbox bench clean
 
-$(STAMP): setup.py
+$(STAMP): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[demo,dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
@@ -20,12 +22,18 @@ demo: install
 	@test -f .env || cp .env.example .env
 	$(BIN)/sparklayer-erp demo
 
+# pytest runs in random order (pytest-randomly); the header prints the seed. Repeat an order with
+#   make test PYTEST_ARGS='-p randomly --randomly-seed=<seed>'    (or PYTEST_ARGS='-p no:randomly')
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/deptry .
+	$(BIN)/lint-imports --no-logo --no-cache
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/deptry .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 erp: install
 	$(BIN)/sparklayer-erp erp serve
