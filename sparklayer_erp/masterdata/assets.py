@@ -21,13 +21,14 @@ real types.
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.masterdata import resend as resending
 from sparklayer_erp.masterdata import sync as flow
 from sparklayer_erp.masterdata.sync import Extract, PricesOutcome, PushOutcome
 from sparklayer_erp.plumbing.failures import TRANSIENT_RETRY, failures_handled
@@ -344,6 +345,65 @@ def credit_hold_group_blocks_credit(sparklayer: SparkLayerResource) -> dg.AssetC
     credit = sorted({"on_account", "invoice"} & set(methods))
     return dg.AssetCheckResult(passed=not credit, metadata={"payment_methods": dg.MetadataValue.json(list(methods)),
                                                             "credit_methods_allowed": ", ".join(credit) or "none"})
+
+
+# --- resend (an op, not an asset: it rewrites what the push assets already hold) -------------------------------------
+
+
+class ResendConfig(dg.Config):
+    data_type: Literal["customers", "prices", "stock", "pack_sizes"] = Field(
+        description="What to send again in full: customers, prices, stock or pack_sizes.")
+    price_list: str | None = Field(
+        default=None, description="Prices only: one price list, by its ERP code (TRADE) or SparkLayer slug "
+                                  "(trade). Empty: every price list.")
+    skus: list[str] = Field(default_factory=list,
+                            description="Stock and pack_sizes only: these SKUs. Empty: every SKU.")
+    account_codes: list[str] = Field(default_factory=list,
+                                     description="Customers only: these ERP account codes. Empty: every customer.")
+
+
+@dg.op(
+    name=resending.RESEND_OP_NAME, retry_policy=TRANSIENT_RETRY,
+    description="Sends one data type (customers, prices, stock or pack sizes) to SparkLayer again in full, "
+                "whatever changed, to undo hand edits made in SparkLayer. Records held back by the checks are "
+                "never sent; the next scheduled run is quiet again.",
+)
+def master_data_resend(context: dg.OpExecutionContext, config: ResendConfig, erp: ErpResource,
+                       ledger: LedgerResource, sparklayer: SparkLayerResource,
+                       policy: PolicyResource) -> dg.Output[None]:
+    try:
+        request = resending.parse_request(config.data_type, price_list=config.price_list, skus=config.skus,
+                                          account_codes=config.account_codes)
+    except ValueError as exc:
+        raise dg.Failure(description=f"bad resend request: {exc}", allow_retries=False) from exc
+    led = ledger.ledger()
+    settings = resending.ResendSettings(
+        quarantine_share_limit=policy.quarantine_share_limit(), quantity_breaks=policy.quantity_breaks(),
+        safety_buffer=policy.safety_buffer(), pack_sizes_writable=sparklayer.pack_sizes_writable())
+    context.log.info(f"resending {request.describe()}")
+    try:
+        with failures_handled(led, request.sync_name), erp.session() as port, sparklayer.session() as client:
+            outcome = resending.run_resend(request, port, client, led, settings, log=context.log.warning)
+    except resending.ResendStopped as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    meta = _push_metadata(outcome.push)
+    meta.update({
+        "data_type": request.data_type,
+        "asked_for": ", ".join(request.scope) or "all",
+        "sent": outcome.sent,
+        "resent_unchanged": outcome.push.resent,
+        "sent_keys": dg.MetadataValue.md(_key_list(outcome.sent_keys)),
+        "not_found_in_erp": ", ".join(outcome.not_found) or "none",
+        "held_back": ", ".join(outcome.held) or "none",
+    })
+    return dg.Output(None, metadata=meta)
+
+
+def _key_list(keys: list[str], limit: int = 200) -> str:
+    if not keys:
+        return "Nothing was sent."
+    shown = "\n".join(f"- {k}" for k in keys[:limit])
+    return shown + (f"\n\n…and {len(keys) - limit} more." if len(keys) > limit else "")
 
 
 MASTERDATA_ASSETS = [erp_customers, erp_price_lists, erp_prices, erp_items, erp_stock,

@@ -2,7 +2,9 @@
 
 Two jobs because the data moves at two speeds: stock changes all day (every 5 minutes by default), customers,
 prices and pack sizes change a few times a day (hourly). Every asset can also be materialised by hand from
-the UI; the ``master_data_full_job`` runs everything at once (e.g. after a bulk change in the ERP).
+the UI; the ``master_data_full_job`` runs everything at once (e.g. after a bulk change in the ERP). Both send
+only what changed; ``master_data_resend_job`` (launched by hand, never scheduled) sends one data type again in
+full, to undo hand edits made in SparkLayer (``masterdata.resend``).
 
 Schedules are configurable with cron strings (``MASTERDATA_STOCK_CRON``, ``MASTERDATA_HOURLY_CRON``, read
 when the definitions load) and start running with the code location; stop them in the UI's Automation tab.
@@ -24,11 +26,13 @@ from sparklayer_erp.masterdata.assets import (
     erp_price_lists,
     erp_prices,
     erp_stock,
+    master_data_resend,
     sparklayer_customers,
     sparklayer_pack_sizes,
     sparklayer_price_lists,
     sparklayer_stock,
 )
+from sparklayer_erp.masterdata.resend import RESEND_JOB_NAME
 from sparklayer_erp.settings import SettingError
 
 STOCK_CRON_ENV = "MASTERDATA_STOCK_CRON"
@@ -66,7 +70,20 @@ master_data_full_job = dg.define_asset_job(
     tags={"flow": "master_data"},
 )
 
-MASTERDATA_JOBS = [master_data_stock_job, master_data_hourly_job, master_data_full_job]
+
+
+@dg.job(
+    name=RESEND_JOB_NAME,
+    description="Send one data type to SparkLayer again in full (customers, prices, stock or pack sizes, "
+                "all or chosen ones), whatever changed in the ERP: undoes hand edits made in SparkLayer. "
+                "Launched by hand (Launchpad, or `sparklayer-erp resend`), never scheduled.",
+    tags={"flow": "master_data"},
+)
+def master_data_resend_job() -> None:
+    master_data_resend()
+
+
+MASTERDATA_JOBS = [master_data_stock_job, master_data_hourly_job, master_data_full_job, master_data_resend_job]
 MASTERDATA_SCHEDULES = [
     dg.ScheduleDefinition(
         name="master_data_stock_schedule", job=master_data_stock_job,

@@ -10,6 +10,9 @@ The assets (``sparklayer_erp.masterdata.assets``) are thin wiring over these ser
    when too much of it failed at once (a broken extract must not wipe SparkLayer).
 3. **push** (``push_*``): content hashes of what was last pushed live in the ledger; only new, changed and
    removed records are sent, so a run in which nothing changed sends nothing — not even a sync-log entry.
+   A ``Resend`` (``masterdata.resend``) makes a push also send the chosen records whatever their hashes
+   say, to undo hand edits made in SparkLayer; held records are never sent, and the hashes are stored as
+   after any push.
 4. **report** (``report_sync_log``): each push's outcome (success, per-record errors) goes to SparkLayer's
    sync log, but only when that outcome differs from the last one reported.
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -264,6 +267,33 @@ def gate_decision(ledger: Ledger, extract: Extract, limit: Decimal) -> GateDecis
 # --- outcome of a push ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Resend:
+    """Records a push sends again whatever their hashes say (a hand edit in SparkLayer does not change
+    the ERP's hash, so a regular push never undoes it).
+
+    ``only=None``: every valid record of the dataset; else only the records whose *scope* is in ``only``:
+    the account code (customers), the price-list code (prices), the SKU (stock, pack sizes). Records the
+    gates hold back are never sent.
+    """
+
+    only: frozenset[str] | None = None
+
+    def picks(self, scope: object) -> bool:
+        return self.only is None or scope in self.only
+
+    def forced(self, keys: Iterable[str], held: Collection[str], scope: Callable[[Hashable], object]) -> set[str]:
+        """The key texts among ``keys`` this resend covers, held ones excepted (``scope`` maps a decoded
+        key to what ``only`` names)."""
+        if self.only is None:
+            return set(keys) - set(held)
+        return {t for t in keys if t not in held and self.picks(scope(key_from_text(t)))}
+
+
+def _first(key: Hashable) -> object:
+    return key[0] if isinstance(key, tuple) else key
+
+
 @dataclass
 class PushOutcome:
     """What one push did, for Dagster metadata, the sync log and the ledger's sync status."""
@@ -283,6 +313,8 @@ class PushOutcome:
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     sync_log_written: bool = False
     notes: list[str] = field(default_factory=list)
+    resent: int = 0  # records sent only because a resend asked for them (their hash had not changed)
+    sent_keys: list[str] = field(default_factory=list)  # keys of the records SparkLayer accepted (resends only)
 
     def counts(self) -> dict[str, int]:
         return {"considered": self.considered, "changed": self.changed, "pushed": self.pushed,
@@ -350,14 +382,16 @@ def shop_ready(customer: ErpCustomer) -> ErpCustomer:
     return customer if usable == customer.addresses else replace(customer, addresses=usable)
 
 
-def push_customers(client: SparkLayerClient, ledger: Ledger, customers: Extract) -> PushOutcome:
+def push_customers(client: SparkLayerClient, ledger: Ledger, customers: Extract, *,
+                   resend: Resend | None = None) -> PushOutcome:
     """Full-replace upsert of every new or changed customer; records the customer links.
 
     Lookup: the ledger's link (platform id, else SparkLayer id), else the ERP e-mail. A customer the shop
     does not have yet is **created** by e-mail (the upsert creates), so a new ERP account can order at once.
     SparkLayer-owned fields (names, role, discount, tax exemption, ...) are read from the current record and
     sent back unchanged: the PUT replaces the whole record. A customer whose link is missing is pushed even
-    when unchanged, so the order sync always finds its account code.
+    when unchanged, so the order sync always finds its account code. ``resend``: the customers it picks
+    (by account code) are sent whole even when unchanged.
     """
     out = PushOutcome(CUSTOMERS.name, CUSTOMERS.sync_name)
     hashes = _Hashes(ledger, HASH_CUSTOMERS)
@@ -367,7 +401,10 @@ def push_customers(client: SparkLayerClient, ledger: Ledger, customers: Extract)
     held = {key_text(k) for k in customers.held_keys()}
     changes = md.diff_hashes(hashes.previous, current, held)
     unlinked = {key_text(c.account_code) for c in records if c.account_code not in links}
+    forced = resend.forced(current, held, _first) if resend is not None else set()
     todo = changes.upserts | (unlinked - held)
+    out.resent = len(forced - todo)
+    todo |= forced
     out.considered, out.changed, out.held = len(records), len(changes.upserts), len(held)
     out.unchanged = len(records) - len(todo)
     refused: set[tuple[str, str]] = set()
@@ -377,6 +414,8 @@ def push_customers(client: SparkLayerClient, ledger: Ledger, customers: Extract)
             if reason is None:
                 hashes.accept(key_text(c.account_code), current[key_text(c.account_code)])
                 out.pushed += 1
+                if resend is not None:
+                    out.sent_keys.append(c.account_code)
                 continue
             p = problem("customer_invalid", Entity.CUSTOMER, c.account_code, customer=c.account_code,
                         reason=reason)
@@ -481,14 +520,17 @@ def _price_list_from_row(row: Mapping[str, Any]) -> ErpPriceList:
                         kind=PriceListKind(row["kind"]), customer_account_code=row.get("customer_account_code"))
 
 
-def push_prices(client: SparkLayerClient, ledger: Ledger, price_lists: Extract, prices: Extract) -> PricesOutcome:
+def push_prices(client: SparkLayerClient, ledger: Ledger, price_lists: Extract, prices: Extract, *,
+                resend: Resend | None = None) -> PricesOutcome:
     """Create missing price lists (source ``integration``), then send the prices of every changed
     (list, SKU), quantity breaks in base units; a (list, SKU) gone from the ERP is cleared with blank
-    pricing. A list just created gets all its prices, whatever the hashes say."""
+    pricing. A list just created gets all its prices, whatever the hashes say. ``resend``: the lists it
+    picks (by ERP code) get their name and currency and every price sent again."""
     out = PricesOutcome(PRICES.name, PRICES.sync_name)
     existing = {pl.slug for pl in client.iter_price_lists()}
     lists = [_price_list_from_row(r) for r in price_lists.valid.to_dict("records")]
-    created = _push_price_lists(client, ledger, lists, existing, out)
+    renew = {pl.code for pl in lists if resend.picks(pl.code)} if resend is not None else set()
+    created = _push_price_lists(client, ledger, lists, existing, out, renew=renew)
     slugs = existing | {md.price_list_slug(pl.code) for pl in lists}
     out.price_list_slugs = frozenset(slugs)
 
@@ -506,6 +548,10 @@ def push_prices(client: SparkLayerClient, ledger: Ledger, price_lists: Extract, 
     changes = md.diff_hashes(hashes.previous, current, held)
     forced = {t for t in current if key_from_text(t)[0] in created} if created else set()
     upserts = changes.upserts | forced
+    if resend is not None:
+        resent = resend.forced(current, held, _first)
+        out.resent = len(resent - upserts)
+        upserts |= resent
     out.considered, out.changed, out.held = len(current), len(changes.upserts), len(held)
     out.unchanged = len(current) - len(upserts)
 
@@ -536,6 +582,8 @@ def push_prices(client: SparkLayerClient, ledger: Ledger, price_lists: Extract, 
                 else:
                     hashes.accept(k, current[k])
                     out.pushed += 1
+                    if resend is not None:
+                        out.sent_keys.append(f"{e.price_list_code} / {e.sku}")
             hashes.flush()
     finally:
         hashes.flush()
@@ -544,8 +592,9 @@ def push_prices(client: SparkLayerClient, ledger: Ledger, price_lists: Extract, 
 
 
 def _push_price_lists(client: SparkLayerClient, ledger: Ledger, lists: Sequence[ErpPriceList],
-                      existing: set[str], out: PushOutcome) -> set[str]:
-    """Create the missing lists and rename/re-currency changed ones; returns the codes created."""
+                      existing: set[str], out: PushOutcome, *, renew: Collection[str] = ()) -> set[str]:
+    """Create the missing lists and rename/re-currency changed ones (and the ones in ``renew``, a resend,
+    whatever their hash); returns the codes created."""
     hashes = _Hashes(ledger, HASH_PRICE_LISTS)
     created: set[str] = set()
     try:
@@ -558,7 +607,7 @@ def _push_price_lists(client: SparkLayerClient, ledger: Ledger, lists: Sequence[
                 _audit(ledger, "price_list.create", payload["slug"], payload, AuditOutcome.OK)
                 created.add(pl.code)
                 out.created.append(payload["slug"])
-            elif hashes.previous.get(key) not in (None, digest):
+            elif pl.code in renew or hashes.previous.get(key) not in (None, digest):
                 out.requests += 1
                 client.update_price_list(payload["slug"], name=payload["name"],
                                          currency_code=payload["currency_code"])
@@ -574,7 +623,8 @@ def _push_price_lists(client: SparkLayerClient, ledger: Ledger, lists: Sequence[
 # --- pack sizes -------------------------------------------------------------------------------------------------------
 
 
-def push_pack_sizes(client: SparkLayerClient, ledger: Ledger, items: Extract, *, writable: bool) -> PushOutcome:
+def push_pack_sizes(client: SparkLayerClient, ledger: Ledger, items: Extract, *, writable: bool,
+                    resend: Resend | None = None) -> PushOutcome:
     """The ERP sale-unit factor becomes the variant's pack size for the ``base`` group (contract 12).
 
     ``writable=False`` (a Shopify/BigCommerce store keeps quantity rules in platform metafields): nothing is
@@ -583,6 +633,9 @@ def push_pack_sizes(client: SparkLayerClient, ledger: Ledger, items: Extract, *,
 
     A SKU the shop does not have (404) is reported in the sync log and not retried until its pack size
     changes: resending would fail the same way.
+
+    ``resend``: the SKUs it picks are written again even when unchanged. In ledger mode nothing of the
+    SparkLayer side is ours to resend (and re-raising the gaps would reopen accepted exceptions): a note.
     """
     out = PushOutcome(ITEMS.name, ITEMS.sync_name)
     frame = items.valid[["sku", "pack_size"]]
@@ -594,7 +647,15 @@ def push_pack_sizes(client: SparkLayerClient, ledger: Ledger, items: Extract, *,
     pack = dict(zip(frame["sku"], frame["pack_size"], strict=True))
     out.considered, out.changed, out.unchanged = len(current), len(changes.upserts), changes.unchanged
     out.held = len(held)
-    todo = sorted(str(key_from_text(k)) for k in changes.upserts)
+    upserts: set[str] = set(changes.upserts)
+    if resend is not None and writable:
+        resent = resend.forced(current, held, _first)
+        out.resent = len(resent - upserts)
+        upserts |= resent
+        out.unchanged = len(current) - len(upserts)
+    elif resend is not None:
+        out.notes.append("nothing resent: in ledger mode pack sizes are not written to SparkLayer")
+    todo = sorted(str(key_from_text(k)) for k in upserts)
     try:
         if writable:
             for sku in todo:
@@ -614,6 +675,8 @@ def push_pack_sizes(client: SparkLayerClient, ledger: Ledger, items: Extract, *,
                 else:
                     _audit(ledger, "variant.settings", sku, body, AuditOutcome.OK)
                     out.pushed += 1
+                    if resend is not None:
+                        out.sent_keys.append(sku)
                 hashes.accept(key_text(sku), current[key_text(sku)])
             resolve_gone(ledger, "pack_size_gap", ITEMS.name, PUSH_SOURCE, set())
         else:
@@ -685,10 +748,11 @@ def pending_approval_quantities(ledger: Ledger, port: ErpPort, warehouse_code: s
 
 
 def push_stock(client: SparkLayerClient, ledger: Ledger, stock: Extract, pending: PendingQuantities,
-               safety_buffer: int) -> PushOutcome:
+               safety_buffer: int, *, resend: Resend | None = None) -> PushOutcome:
     """Available = on hand − reserved − pending approval − safety buffer (whole units, never below 0), to
     the stock location whose external id is the ERP warehouse code (created when missing). A (SKU,
-    warehouse) gone from the ERP is set to 0: the shop must not sell what the ERP no longer lists."""
+    warehouse) gone from the ERP is set to 0: the shop must not sell what the ERP no longer lists.
+    ``resend``: the SKUs it picks are sent again in every warehouse, even when unchanged."""
     out = PushOutcome(STOCK.name, STOCK.sync_name)
     available = md.available_stock(stock.valid, pending.quantities, safety_buffer)
     locations = {loc.external_id for loc in client.list_stock_locations()}
@@ -700,6 +764,10 @@ def push_stock(client: SparkLayerClient, ledger: Ledger, stock: Extract, pending
     removals = [key_from_text(t) for t in sorted(changes.deletes)]
     forced = {key_text(k) for k in available if k[1] in new_locations}
     upserts = changes.upserts | forced
+    if resend is not None:
+        resent = resend.forced(current, held, _first)
+        out.resent = len(resent - upserts)
+        upserts |= resent
     out.considered, out.changed = len(current), len(changes.upserts)
     out.unchanged, out.held = len(current) - len(upserts), len(held)
     if pending.unconvertible:
@@ -730,6 +798,8 @@ def push_stock(client: SparkLayerClient, ledger: Ledger, stock: Extract, pending
                 if k in current:
                     hashes.accept(k, current[k])
                     out.pushed += 1
+                    if resend is not None:
+                        out.sent_keys.append(f"{r.sku} @ {r.stock_location_external_id}")
                 else:
                     hashes.forget(k)
                     out.removed += 1
