@@ -20,7 +20,9 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    Text,
     bindparam,
+    cast,
     delete,
     func,
     literal,
@@ -349,6 +351,25 @@ class Ledger:
                     found[link.purchase_id] = link
         return found
 
+    def find_order_links(self, ref: str) -> list[OrderLink]:
+        """Links whose purchase id or ERP order number is ``ref`` (how a person names an order), oldest first."""
+        ref = _text(ref, "ref").strip()
+        stmt = (
+            select(ORDER_LINKS)
+            .where((ORDER_LINKS.c.purchase_id == ref) | (ORDER_LINKS.c.erp_order_number == ref))
+            .order_by(ORDER_LINKS.c.created_at, ORDER_LINKS.c.id)
+        )
+        with self._reading() as session:
+            return [_record(OrderLink, row) for row in session.execute(stmt)]
+
+    def recent_order_links(self, limit: int, *, with_erp_order: bool = True) -> list[OrderLink]:
+        """The ``limit`` most recently updated links (only those with an ERP order by default), newest first."""
+        stmt = select(ORDER_LINKS).order_by(ORDER_LINKS.c.updated_at.desc(), ORDER_LINKS.c.id.desc()).limit(limit)
+        if with_erp_order:
+            stmt = stmt.where(ORDER_LINKS.c.erp_order_id.is_not(None))
+        with self._reading() as session:
+            return [_record(OrderLink, row) for row in session.execute(stmt)]
+
     # ------------------------------------------------------------------ customer links
 
     def upsert_customer_link(
@@ -637,6 +658,44 @@ class Ledger:
             stmt = stmt.where(EXCEPTIONS.c.kind == kind)
         if owner_team is not None:
             stmt = stmt.where(EXCEPTIONS.c.owner_team == OwnerTeam(owner_team).value)
+        with self._reading() as session:
+            return [_record(ExceptionRow, row) for row in session.execute(stmt)]
+
+    def exceptions(
+        self,
+        *,
+        statuses: Iterable[ExceptionStatus | str] | None = None,
+        owner_team: OwnerTeam | str | None = None,
+        entity_type: str | None = None,
+        entity_ids: Iterable[str] | None = None,
+        mentioning: str | None = None,
+        limit: int | None = None,
+    ) -> list[ExceptionRow]:
+        """Exceptions in any status (or only ``statuses``), oldest first, optionally filtered.
+
+        ``mentioning`` keeps rows whose message or detail contains the text (case-sensitive, no wildcards):
+        how a PO number, which the ledger keeps only in the words of an order's exceptions, is found.
+        """
+        stmt = select(EXCEPTIONS).order_by(EXCEPTIONS.c.first_seen, EXCEPTIONS.c.id)
+        if statuses is not None:
+            stmt = stmt.where(EXCEPTIONS.c.status.in_([ExceptionStatus(s).value for s in statuses]))
+        if owner_team is not None:
+            stmt = stmt.where(EXCEPTIONS.c.owner_team == OwnerTeam(owner_team).value)
+        if entity_type is not None:
+            stmt = stmt.where(EXCEPTIONS.c.entity_type == entity_type)
+        if entity_ids is not None:
+            ids = sorted({str(i) for i in entity_ids})
+            if not ids:
+                return []
+            stmt = stmt.where(EXCEPTIONS.c.entity_id.in_(ids))
+        if mentioning is not None:
+            needle = _text(mentioning, "mentioning")
+            stmt = stmt.where(
+                EXCEPTIONS.c.message.contains(needle, autoescape=True)
+                | cast(EXCEPTIONS.c.detail, Text).contains(needle, autoescape=True)
+            )
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with self._reading() as session:
             return [_record(ExceptionRow, row) for row in session.execute(stmt)]
 
