@@ -265,9 +265,10 @@ def look_up_order(ledger: Ledger, ref: str, erp_session: ErpSession | None = Non
                   po_scan_limit: int = PO_SCAN_LIMIT) -> OrderLookup:
     """Find an order by SparkLayer purchase id, ERP order number or PO number; report each match.
 
-    The ledger keeps purchase ids and ERP numbers; a PO number only in the words of the order's exceptions
-    (``"<purchase id> (PO <number>)"``). So a PO number is looked for there first, then in the ERP: the PO
-    numbers of the ``po_scan_limit`` most recently updated linked orders (one batched ``order_status``).
+    The ledger keeps purchase ids, ERP numbers and PO numbers (links made before the ledger kept PO numbers
+    have none until their order next changes). A PO number the ledger does not know is then looked for in the
+    words of the order's exceptions (``"<purchase id> (PO <number>)"``), then in the ERP: the PO numbers of the
+    ``po_scan_limit`` most recently updated linked orders (one batched ``order_status``).
     """
     ref = ref.strip()
     lookup = OrderLookup(ref)
@@ -277,7 +278,8 @@ def look_up_order(ledger: Ledger, ref: str, erp_session: ErpSession | None = Non
     found: dict[str, str] = {}
     links: dict[str, OrderLink] = {}
     for link in ledger.find_order_links(ref):
-        found[link.purchase_id] = "purchase id" if link.purchase_id == ref else "ERP order number"
+        found[link.purchase_id] = ("purchase id" if link.purchase_id == ref
+                                   else "ERP order number" if link.erp_order_number == ref else "PO number")
         links[link.purchase_id] = link
     erp_orphans: list[str] = []
     if not found:

@@ -76,6 +76,7 @@ class OrderLinkModel(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    po_number: Mapped[str | None] = mapped_column(String(128), index=True)  # the buyer's, to find the order by
 
 
 class CustomerLinkModel(Base):

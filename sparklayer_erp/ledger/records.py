@@ -59,6 +59,7 @@ class OrderLink:
     currency: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    po_number: str | None = None  # the buyer's PO number, as placed in SparkLayer
 
 
 @dataclass(frozen=True)

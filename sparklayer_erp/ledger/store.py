@@ -78,6 +78,7 @@ MAX_ERROR_CHARS = 2_000
 
 UPDATABLE_ORDER_FIELDS = frozenset(
     {
+        "po_number",
         "erp_order_id",
         "erp_order_number",
         "account_code",
@@ -223,6 +224,7 @@ class Ledger:
         total: Decimal | None = None,
         currency: str | None = None,
         sync_state: str = SyncState.CLAIMED,
+        po_number: str | None = None,
     ) -> bool:
         """Claim the right to create the ERP order for ``purchase_id``: True for exactly one caller, ever.
 
@@ -242,6 +244,7 @@ class Ledger:
                 sparklayer_updated_at=sparklayer_updated_at,
                 total=total,
                 currency=currency,
+                po_number=po_number,
                 created_at=now,
                 updated_at=now,
             )
@@ -270,6 +273,7 @@ class Ledger:
                 "sparklayer_updated_at": claim.get("sparklayer_updated_at"),
                 "total": claim.get("total"),
                 "currency": claim.get("currency"),
+                "po_number": claim.get("po_number"),
                 "created_at": now,
                 "updated_at": now,
             })
@@ -352,11 +356,13 @@ class Ledger:
         return found
 
     def find_order_links(self, ref: str) -> list[OrderLink]:
-        """Links whose purchase id or ERP order number is ``ref`` (how a person names an order), oldest first."""
+        """Links whose purchase id, ERP order number or PO number is ``ref`` (how a person names an order),
+        oldest first."""
         ref = _text(ref, "ref").strip()
         stmt = (
             select(ORDER_LINKS)
-            .where((ORDER_LINKS.c.purchase_id == ref) | (ORDER_LINKS.c.erp_order_number == ref))
+            .where((ORDER_LINKS.c.purchase_id == ref) | (ORDER_LINKS.c.erp_order_number == ref)
+                   | (ORDER_LINKS.c.po_number == ref))
             .order_by(ORDER_LINKS.c.created_at, ORDER_LINKS.c.id)
         )
         with self._reading() as session:

@@ -296,8 +296,9 @@ class OrderSync:
             self._writes.claim(order.purchase_id, account_code=account_code,
                                payment_method=order.payment_method or "unknown", sparklayer_updated_at=version,
                                total=order.total_gross if isinstance(order.total_gross, Decimal) else None,
-                               currency=order.currency or None, sync_state=state)
+                               currency=order.currency or None, sync_state=state, po_number=order.po_number)
         self._writes.update(order.purchase_id, sync_state=state, sparklayer_updated_at=version,
+                            po_number=order.po_number,
                             **({"account_code": account_code} if account_code else {}), **fields)
 
     def _quarantine(self, work: _Work, problems: Sequence[Problem], live: Iterable) -> OrderResult:
@@ -315,7 +316,7 @@ class OrderSync:
                 order = work.order
                 self._writes.claim(order.purchase_id, account_code=translation.draft.account_code,  # type: ignore[union-attr]
                                    payment_method=order.payment_method, total=order.total_gross,
-                                   currency=order.currency or None)
+                                   currency=order.currency or None, po_number=order.po_number)
         self._writes.flush()
         drafts = [_one_line(t.draft) for _, t in ready]  # type: ignore[arg-type]
         created = self.erp.create_orders(drafts)

@@ -168,8 +168,13 @@ def _order(runner, ref: str):
     return result
 
 
-def test_order_explains_a_held_order_found_by_its_po_number(orders, stack_env, runner):
-    result = _order(runner, orders["po"]["held"])
+def test_order_explains_a_held_order_found_by_its_po_number(orders, stack_env, runner, ledger):
+    assert f"order {orders['held']}  (found by PO number)" in _order(runner, orders["po"]["held"]).output
+    ledger.update_order_link(orders["held"], po_number=None)  # a link from before the ledger kept PO numbers
+    try:
+        result = _order(runner, orders["po"]["held"])
+    finally:
+        ledger.update_order_link(orders["held"], po_number=orders["po"]["held"])
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"order {orders['held']}" in out and "PO number (in the order's exceptions)" in out
@@ -178,7 +183,7 @@ def test_order_explains_a_held_order_found_by_its_po_number(orders, stack_env, r
     assert "writes to other systems (0)" in out
 
 
-def test_order_shows_a_synced_order_by_erp_number_purchase_id_or_po(orders, stack_env, runner):
+def test_order_shows_a_synced_order_by_erp_number_purchase_id_or_po(orders, stack_env, runner, ledger):
     by_number = _order(runner, orders["number"])
     assert by_number.exit_code == 0, by_number.output
     out = by_number.output
@@ -188,7 +193,12 @@ def test_order_shows_a_synced_order_by_erp_number_purchase_id_or_po(orders, stac
     assert f"PO number: {orders['po']['synced']}" in out
     assert "exceptions (0)" in out and "create_order" in out and " ok " in out
     assert "found by purchase id" in _order(runner, orders["synced"]).output
-    assert "PO number (in the ERP order)" in _order(runner, orders["po"]["synced"]).output
+    assert f"order {orders['synced']}  (found by PO number)" in _order(runner, orders["po"]["synced"]).output
+    ledger.update_order_link(orders["synced"], po_number=None)  # a link from before the ledger kept PO numbers
+    try:
+        assert "PO number (in the ERP order)" in _order(runner, orders["po"]["synced"]).output
+    finally:
+        ledger.update_order_link(orders["synced"], po_number=orders["po"]["synced"])
 
 
 def test_order_shows_a_cancelled_order_with_its_writes_in_order(orders, stack_env, runner):

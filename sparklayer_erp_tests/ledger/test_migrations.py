@@ -26,18 +26,18 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
     assert not LEDGER_TABLES & _tables(empty_url)
 
     upgrade(empty_url)
-    assert current_revision(empty_url) == head_revision() == "0001"
+    assert current_revision(empty_url) == head_revision() == "0002"
     assert LEDGER_TABLES | {VERSION_TABLE} <= _tables(empty_url)
 
     upgrade(empty_url)  # idempotent
-    assert current_revision(empty_url) == "0001"
+    assert current_revision(empty_url) == "0002"
 
     downgrade(empty_url, "base")
     assert current_revision(empty_url) is None
     assert not LEDGER_TABLES & _tables(empty_url)
 
     upgrade(empty_url)
-    assert current_revision(empty_url) == "0001"
+    assert current_revision(empty_url) == "0002"
     with Ledger(empty_url) as ledger:  # and the re-created schema is usable
         assert ledger.claim_order("P-1", "ACC-1", "invoice", "h") is True
 
@@ -54,4 +54,24 @@ def test_models_match_migrated_schema(empty_url: str) -> None:
     finally:
         engine.dispose()
     assert diffs == []
+
+
+def test_the_po_number_migration_goes_back_and_forth_keeping_the_links(empty_url: str) -> None:
+    upgrade(empty_url)
+    with Ledger(empty_url) as ledger:
+        ledger.claim_order("P-1", "ACC-1", "invoice", "h", po_number="PO-1")
+    downgrade(empty_url, "0001")
+    assert current_revision(empty_url) == "0001"
+    engine = make_engine(empty_url)
+    try:
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("order_links")}
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT purchase_id FROM order_links")).scalars().all()
+    finally:
+        engine.dispose()
+    assert "po_number" not in columns and kept == ["P-1"]  # the column is gone, the link stays
+    upgrade(empty_url)
+    with Ledger(empty_url) as ledger:
+        assert ledger.get_order_link("P-1").account_code == "ACC-1"
+        assert ledger.find_order_links("P-1")[0].po_number is None
 

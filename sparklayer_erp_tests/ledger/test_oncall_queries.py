@@ -23,6 +23,17 @@ def test_an_order_is_found_by_purchase_id_or_erp_number(ledger: Ledger, clock):
     assert ledger.find_order_links("nope") == []
 
 
+def test_an_order_is_found_by_the_buyers_po_number(ledger: Ledger):
+    ledger.claim_order("P-9", "C1", "invoice", "h", po_number="PO-4471")
+    ledger.claim_orders([{"purchase_id": "P-10", "payment_method": "invoice", "po_number": "PO-4472"}])
+    ledger.update_order_link("P-10", po_number="PO-4473")  # the buyer changed it in SparkLayer
+
+    assert [link.purchase_id for link in ledger.find_order_links("PO-4471")] == ["P-9"]
+    assert ledger.get_order_link("P-9").po_number == "PO-4471"
+    assert [link.purchase_id for link in ledger.find_order_links("PO-4473")] == ["P-10"]
+    assert ledger.find_order_links("PO-4472") == []
+
+
 def test_recent_links_are_newest_first_and_only_those_in_the_erp_by_default(ledger: Ledger, clock):
     for n in range(4):
         clock.advance(minutes=1)
