@@ -170,8 +170,16 @@ class PolicyResource(dg.ConfigurableResource):
 
 
 class AlertsResource(dg.ConfigurableResource):
-    """Where each owner team's alerts go (ALERT_* variables); empty fields mean "no such channel"."""
+    """Where each owner team's alerts go (``ALERT_URLS_<TEAM>``: Apprise URLs), the Dagster UI they link to and
+    the digest hour. The ``smtp_*``/``email_*``/``webhook_*`` fields are the deprecated variables, still
+    translated for one release (``notify.delivery.routing_from``)."""
 
+    urls_finance: str = ""
+    urls_sales_operations: str = ""
+    urls_operations: str = ""
+    urls_ecommerce: str = ""
+    ui_url: str = settings.SETTINGS["DAGSTER_UI_URL"].default or ""
+    digest_hour_utc: str = settings.SETTINGS["ALERT_DIGEST_HOUR"].default or "7"
     smtp_host: str = ""
     smtp_port: str = "25"
     smtp_from: str = "sparklayer-erp@localhost"
@@ -186,17 +194,20 @@ class AlertsResource(dg.ConfigurableResource):
     webhook_operations: str = ""
     webhook_ecommerce: str = ""
 
+    def digest_hour(self) -> int:
+        return int(str(settings.check("ALERT_DIGEST_HOUR", self.digest_hour_utc)))
+
     def routing(self):
-        from sparklayer_erp.notify.delivery import AlertRouting
+        from sparklayer_erp.notify.delivery import routing_from
 
         teams = ("finance", "sales_operations", "operations", "ecommerce")
-        emails = {t: tuple(a.strip() for a in getattr(self, f"email_{t}").split(",") if a.strip()) for t in teams}
-        webhooks = {t: getattr(self, f"webhook_{t}") for t in teams if getattr(self, f"webhook_{t}")}
-        return AlertRouting(
-            smtp_host=self.smtp_host, smtp_port=int(settings.check("ALERT_SMTP_PORT", self.smtp_port)),
-            smtp_from=self.smtp_from, smtp_username=self.smtp_username, smtp_password=self.smtp_password,
-            emails=emails, webhooks=webhooks,
-        )
+        legacy = {"ALERT_SMTP_HOST": self.smtp_host, "ALERT_SMTP_PORT": self.smtp_port,
+                  "ALERT_SMTP_FROM": self.smtp_from, "ALERT_SMTP_USERNAME": self.smtp_username,
+                  "ALERT_SMTP_PASSWORD": self.smtp_password,
+                  **{f"ALERT_EMAIL_{t.upper()}": getattr(self, f"email_{t}") for t in teams},
+                  **{f"ALERT_WEBHOOK_{t.upper()}": getattr(self, f"webhook_{t}") for t in teams}}
+        return routing_from({t: getattr(self, f"urls_{t}") for t in teams}, legacy,
+                            ui_url=str(settings.check("DAGSTER_UI_URL", self.ui_url)))
 
 
 def env_or_default(env: str) -> str | dg.EnvVar:
@@ -229,6 +240,8 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             stuck_order_minutes=e("STUCK_ORDER_MINUTES"), data_dir=e("SPARKLAYER_ERP_DATA_DIR"),
         ),
         "alerts": AlertsResource(
+            **{f"urls_{t.lower()}": e(f"ALERT_URLS_{t}") for t in TEAMS},
+            ui_url=e("DAGSTER_UI_URL"), digest_hour_utc=e("ALERT_DIGEST_HOUR"),
             smtp_host=e("ALERT_SMTP_HOST"), smtp_port=e("ALERT_SMTP_PORT"), smtp_from=e("ALERT_SMTP_FROM"),
             smtp_username=e("ALERT_SMTP_USERNAME"), smtp_password=e("ALERT_SMTP_PASSWORD"),
             **{f"email_{t.lower()}": e(f"ALERT_EMAIL_{t}") for t in TEAMS},

@@ -66,6 +66,13 @@ def _quantity_list(name: str, value: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
+def _hour(name: str, value: str) -> int:
+    hour = _positive_int(name, value)
+    if hour > 23:
+        raise SettingError(f"{name} is an hour of the day, 0 to 23, got {value!r}")
+    return hour
+
+
 def _share(name: str, value: str) -> Decimal:
     number = _positive_decimal(name, value)
     if number > 1:
@@ -154,15 +161,27 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("MASTERDATA_STOCK_CRON", "*/5 * * * *", _text, "When stock is pushed to SparkLayer (cron, UTC)."),
     Setting("MASTERDATA_HOURLY_CRON", "7 * * * *", _text,
             "When customers, credit status, prices and pack sizes are pushed (cron, UTC)."),
-    Setting("ALERT_SMTP_HOST", "", _optional, "SMTP server for e-mail alerts (empty: no e-mail)."),
-    Setting("ALERT_SMTP_PORT", "25", _positive_int, "SMTP port."),
-    Setting("ALERT_SMTP_FROM", "sparklayer-erp@localhost", _text, "Sender address of alert e-mails."),
-    Setting("ALERT_SMTP_USERNAME", "", _optional, "SMTP login (empty: no login)."),
-    Setting("ALERT_SMTP_PASSWORD", "", _optional, "SMTP password.", secret=True),
-    *[Setting(f"ALERT_EMAIL_{team}", "", _optional, f"Comma-separated e-mail addresses of the {team.lower()} team.")
+    *[Setting(f"ALERT_URLS_{team}", "", _optional,
+              f"Where the {team.lower()} team's alerts go: Apprise URLs separated by spaces or commas, e.g. "
+              "mailtos://user:pass@smtp.office365.com?to=finance@acme.example&mode=starttls slack://… "
+              "workflows://… (empty: no alerts, the Dagster UI still lists everything).", secret=True)
+      for team in TEAMS],
+    Setting("DAGSTER_UI_URL", "http://127.0.0.1:3000", _url,
+            "The Dagster UI address people open from an alert (every alert links to its page there)."),
+    Setting("ALERT_DIGEST_HOUR", "7", lambda name, value: _hour(name, value),
+            "Hour of the daily digest of open exceptions, 0-23, in UTC (for now)."),
+    Setting("ALERT_SMTP_HOST", "", _optional, "DEPRECATED (use ALERT_URLS_<TEAM>): SMTP server, plain SMTP."),
+    Setting("ALERT_SMTP_PORT", "25", _positive_int, "DEPRECATED (use ALERT_URLS_<TEAM>): SMTP port."),
+    Setting("ALERT_SMTP_FROM", "sparklayer-erp@localhost", _text,
+            "DEPRECATED (use ALERT_URLS_<TEAM>): sender address of alert e-mails."),
+    Setting("ALERT_SMTP_USERNAME", "", _optional, "DEPRECATED (use ALERT_URLS_<TEAM>): SMTP login."),
+    Setting("ALERT_SMTP_PASSWORD", "", _optional, "DEPRECATED (use ALERT_URLS_<TEAM>): SMTP password.",
+            secret=True),
+    *[Setting(f"ALERT_EMAIL_{team}", "", _optional,
+              f"DEPRECATED (use ALERT_URLS_{team}): comma-separated e-mail addresses of the {team.lower()} team.")
       for team in TEAMS],
     *[Setting(f"ALERT_WEBHOOK_{team}", "", _optional,
-              f"Slack/Teams-compatible incoming-webhook URL for the {team.lower()} team.", secret=True)
+              f"DEPRECATED (use ALERT_URLS_{team}): incoming-webhook URL of the {team.lower()} team.", secret=True)
       for team in TEAMS],
 ]}
 

@@ -84,8 +84,8 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Order from a customer with no ERP account",
         "Order {order} was placed by SparkLayer customer {customer}, who is not linked to an ERP customer "
         "account. The order is held: nothing was sent to the ERP, and the integration never guesses an account.",
-        "Find the customer's account in the ERP (or open one), then link it to the SparkLayer customer as the "
-        "operating guide describes. The held order goes to the ERP by itself at the next sync. " + _NO_DUPLICATE,
+        "Find the customer's account in the ERP (or open one) and give it the buyer's SparkLayer login e-mail: "
+        "the next customer sync links them (runbooks, 'Linking a customer'). The held order goes to the ERP by itself at the next sync. " + _NO_DUPLICATE,
         flow=Flow.ORDERS,
     ),
     ExceptionKind(
@@ -286,8 +286,9 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "customer_without_account_code", OwnerTeam.SALES_OPERATIONS, Entity.CUSTOMER,
         "Shop customer not linked to an ERP account",
         "SparkLayer customer {customer} is not linked to any ERP customer account; their orders will be held.",
-        "Find or open the customer's account in the ERP and link it to this SparkLayer customer, as the "
-        "operating guide describes. This closes by itself once the link exists.",
+        "Find or open the customer's account in the ERP and give it this customer's SparkLayer login e-mail: "
+        "the next customer sync links them (runbooks, 'Linking a customer'). This closes by itself once the "
+        "link exists.",
         flow=Flow.MONITORING,
     ),
     ExceptionKind(

@@ -46,7 +46,9 @@ class DriftMonitorConfig(dg.Config):
 
 
 class ExceptionsConfig(dg.Config):
-    digest_hour_utc: int = Field(default=7, ge=0, le=23, description="hour (UTC) of the daily digest")
+    digest_hour_utc: int | None = Field(
+        default=None, ge=0, le=23,
+        description="hour (UTC) of the daily digest for this run; empty: the ALERT_DIGEST_HOUR setting (7)")
 
 
 def drift_config(config: DriftMonitorConfig, policy: PolicyResource) -> DriftConfig:
@@ -130,7 +132,8 @@ def _summary_table(summaries: list[flow.KindSummary], now: dt.datetime) -> dg.Ta
     description=(
         "Every open exception of the integration, by owner team and kind, with how long it has been open and how "
         "often it was seen — what each team has to do today. New exceptions are announced once to their team "
-        "(e-mail and/or chat webhook, ALERT_* settings), a daily digest lists what is still open, and the open "
+        "(e-mail, Slack, Teams, … through Apprise: ALERT_URLS_<TEAM>), naming the order, customer or SKU and "
+        "linking to this page; a daily digest (ALERT_DIGEST_HOUR, UTC) lists what is still open, and the open "
         "exceptions are shown in SparkLayer's Data Sync log. Exceptions a person accepted (accept_exception_job) "
         "are listed separately and never alerted."
     ),
@@ -142,7 +145,8 @@ def integration_exceptions(context: dg.AssetExecutionContext, config: Exceptions
     now = flow.utc_now()
     store.record_sync_start(flow.EXCEPTIONS_SYNC_NAME)
     sent = flow.send_new_exception_alerts(store, routing, now)
-    digest = flow.send_digest_if_due(store, routing, now, config.digest_hour_utc)
+    hour = config.digest_hour_utc if config.digest_hour_utc is not None else alerts.digest_hour()
+    digest = flow.send_digest_if_due(store, routing, now, hour)
     if digest is not None:
         sent.merge(digest)
     reported: int | None | str

@@ -21,8 +21,9 @@ def _succeeded_since(instance: dg.DagsterInstance, job_name: str):
 @dg.run_failure_sensor(
     name="sync_failure_alerts",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Tells operations when a sync run fails (e-mail/webhook of the operations team), once per outage: "
-                "again only after that sync succeeded in between, or as a reminder after six hours.",
+    description="Tells operations when a sync run fails (ALERT_URLS_OPERATIONS: e-mail, chat, …), with a link to "
+                "the failed run, once per outage: again only after that sync succeeded in between, or as a "
+                "reminder after six hours.",
 )
 def sync_failure_alerts(context: dg.RunFailureSensorContext, ledger: LedgerResource,
                         alerts: AlertsResource) -> None:
@@ -32,4 +33,4 @@ def sync_failure_alerts(context: dg.RunFailureSensorContext, ledger: LedgerResou
     message = context.failure_event.message or "the run failed"
     error = f"{message} (run {context.dagster_run.run_id[:8]})"
     flow.send_sync_failure_alert(ledger.ledger(), alerts.routing(), job, error, flow.utc_now(),
-                                 _succeeded_since(context.instance, job))
+                                 _succeeded_since(context.instance, job), run_id=context.dagster_run.run_id)

@@ -434,7 +434,8 @@ def accepted_markdown(rows: Sequence[ExceptionRow]) -> str:
 def alert_items(rows: Iterable[ExceptionRow]) -> list[AlertItem]:
     return [AlertItem(exception_id=r.id, kind=r.kind, owner_team=r.owner_team, entity_type=r.entity_type,
                       entity_id=r.entity_id, message=r.message, action=r.action, first_seen=r.first_seen,
-                      count=r.count, status=r.status, alerted=r.alerted_at is not None) for r in rows]
+                      count=r.count, status=r.status, alerted=r.alerted_at is not None,
+                      label=str((r.detail or {}).get("order") or "")) for r in rows]
 
 
 @dataclass
@@ -457,7 +458,8 @@ def send_new_exception_alerts(ledger: Ledger, routing: AlertRouting, now: dt.dat
     with history). Only when every channel failed is it tried again next run.
     """
     report = AlertReport()
-    for alert in new_exception_alerts(alert_items(ledger.open_exceptions(include_accepted=True)), now):
+    for alert in new_exception_alerts(alert_items(ledger.open_exceptions(include_accepted=True)), now,
+                                      routing.ui_url):
         counts = deliver(routing, [alert])
         report.alerts.append(alert)
         report.delivered.update(counts)
@@ -486,7 +488,7 @@ def send_digest_if_due(ledger: Ledger, routing: AlertRouting, now: dt.datetime, 
     if last >= digest_slot(now, hour):
         return None
     report = AlertReport()
-    for alert in digest_alerts(alert_items(ledger.open_exceptions()), now):
+    for alert in digest_alerts(alert_items(ledger.open_exceptions()), now, routing.ui_url):
         report.alerts.append(alert)
         report.delivered.update(deliver(routing, [alert]))
     ledger.record_sync_success(DIGEST_SYNC_NAME, {"teams": len(report.alerts)})
@@ -495,15 +497,16 @@ def send_digest_if_due(ledger: Ledger, routing: AlertRouting, now: dt.datetime, 
 
 def send_sync_failure_alert(ledger: Ledger, routing: AlertRouting, job_name: str, error: str, now: dt.datetime,
                             succeeded_since: Callable[[dt.datetime], bool],
-                            repeat_after: dt.timedelta = dt.timedelta(hours=6)) -> AlertReport | None:
+                            repeat_after: dt.timedelta = dt.timedelta(hours=6), run_id: str = "") -> AlertReport | None:
     """Tell operations a sync failed — once per outage: again only after a success, or as a reminder after
-    ``repeat_after`` (a sweep failing every 10 minutes is one problem, not 36 e-mails in six hours)."""
+    ``repeat_after`` (a sweep failing every 10 minutes is one problem, not 36 e-mails in six hours). The alert
+    links to the failed run ``run_id`` in the Dagster UI."""
     name = SYNC_FAILURE_ALERT_PREFIX + job_name
     status = ledger.sync_status(name)
     last = status.last_success_at if status else None
     if last is not None and now - last < repeat_after and not succeeded_since(last):
         return None
-    alert = sync_failure_alert(job_name, error)
+    alert = sync_failure_alert(job_name, error, routing.ui_url, run_id)
     report = AlertReport(alerts=[alert], delivered=Counter(deliver(routing, [alert])))
     ledger.record_sync_success(name, {"error": error[:500]})
     return report

@@ -1,5 +1,6 @@
-"""Alert delivery: e-mail over SMTP and a Slack/Teams-compatible JSON webhook, per owner team.
+"""Alert delivery through Apprise (e-mail with TLS, Slack, Teams Workflows, webhooks, …), per owner team.
 
-What to say and when is decided in ``domain.alerting`` (pure); ``delivery.py`` only sends it, to the
-addresses and webhooks configured per team (``ALERT_*`` variables, ``AlertsResource`` in ``resources.py``).
+What to say, about what, and where it links is decided in ``domain.alerting`` (pure); ``delivery.py`` only
+sends it to each team's Apprise URLs (``ALERT_URLS_<TEAM>``, ``AlertsResource`` in ``resources.py``) and
+translates the deprecated ``ALERT_SMTP_*``/``ALERT_EMAIL_*``/``ALERT_WEBHOOK_*`` variables for one release.
 """

@@ -45,6 +45,9 @@ class OrderBatchConfig(dg.Config):
 
     purchase_ids: list[str] = Field(default_factory=list, description="SparkLayer purchase ids of the batch")
     updated_from: str | None = Field(default=None, description="earliest last_updated in the batch (ISO 8601)")
+    sweep_hours: int = Field(default=24, ge=1, le=24 * 90,
+                             description="a sweep (no purchase ids) re-reads orders changed in this many hours; "
+                                         "raise it after an outage longer than a day")
 
 
 @contextmanager
@@ -136,8 +139,8 @@ def erp_sales_orders(context: dg.AssetExecutionContext, config: OrderBatchConfig
             purchases = fetch_requested(client, config.purchase_ids, since)
             mode = f"batch of {len(config.purchase_ids)} from the order sensor"
         else:
-            purchases = fetch_sweep(client, store, started)
-            mode = "sweep: last 24 h re-read, held orders retried"
+            purchases = fetch_sweep(client, store, started, dt.timedelta(hours=config.sweep_hours))
+            mode = f"sweep: last {config.sweep_hours} h re-read, held orders retried"
         report = OrderSync(store, port, _settings(policy), client=client).run(purchases)
         open_errors = _report_to_sparklayer(context, client, store, started)
     counts = report.counts

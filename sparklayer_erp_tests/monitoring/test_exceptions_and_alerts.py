@@ -35,6 +35,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning")
 COLA = [("SKU-COLA-L", 24)]
 NO_GRACE = {"ops": {"drift_monitor": {"config": {"status_grace_minutes": 0, "payment_grace_minutes": 0}}}}
 SYNCS = ("orders", "stock", "prices", "customers", "products")
+UI = "http://127.0.0.1:3999"
+EXCEPTIONS_PAGE = f"{UI}/assets/integration_exceptions"
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +45,23 @@ def sinks():
         yield smtp, hook
 
 
+@pytest.fixture
+def own_sinks():
+    """Mail and webhook sinks of a test's own: the alert scenario checks everything the module's sinks got,
+    and tests run in random order."""
+    with smtp_sink() as smtp, webhook_receiver() as hook:
+        yield smtp, hook
+
+
+def _mailto(smtp, to: str) -> str:
+    return f"mailto://127.0.0.1:{smtp.server_address[1]}?smtp=127.0.0.1&from=sparklayer-erp@localhost&to={to}"
+
+
 def _alerts(smtp, hook) -> AlertsResource:
-    url = f"http://127.0.0.1:{hook.server_address[1]}"
-    return AlertsResource(smtp_host="127.0.0.1", smtp_port=str(smtp.server_address[1]),
-                          email_finance="controller@example.com", email_operations="ops@example.com,wh@example.com",
-                          webhook_finance=f"{url}/finance", webhook_sales_operations=f"{url}/sales")
+    url = f"alertjson://127.0.0.1:{hook.server_address[1]}"  # the JSON body with text, ids, category, link
+    return AlertsResource(urls_finance=f"{_mailto(smtp, 'controller@example.com')} {url}/finance",
+                          urls_operations=_mailto(smtp, "ops@example.com,wh@example.com"),
+                          urls_sales_operations=f"{url}/sales", ui_url=UI)
 
 
 def _run(assets, resources, run_config=None) -> dict:
@@ -59,6 +73,10 @@ def _run(assets, resources, run_config=None) -> dict:
 
 def _mails(smtp) -> list:
     return [message_from_string(m["data"], policy=email_policy) for m in smtp.messages]
+
+
+def _text(mail) -> str:
+    return mail.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_new_exceptions_alert_their_team_once_and_a_person_can_accept_one(
@@ -87,16 +105,22 @@ def test_new_exceptions_alert_their_team_once_and_a_person_can_accept_one(
         ("paid_in_shop_unpaid_in_erp", card), ("status_mismatch", shipped), ("missing_customer_link", held),
         ("order_stuck", held), ("customer_without_account_code", newcomer)}
     mails = {m["To"]: m for m in _mails(smtp)}
-    assert set(mails) == {"controller@example.com", "ops@example.com, wh@example.com"}  # one per team
-    finance_mail = mails["controller@example.com"].get_content()
+    # one message per team, each of the team's addresses getting its own copy of it (Apprise sends per recipient)
+    assert len(smtp.messages) == 3 and set(mails) == {"controller@example.com", "ops@example.com", "wh@example.com"}
+    assert (mails["ops@example.com"]["Subject"], _text(mails["ops@example.com"])) == (
+        mails["wh@example.com"]["Subject"], _text(mails["wh@example.com"]))
+    finance_mail = _text(mails["controller@example.com"])
     assert card in finance_mail and "What to do:" in finance_mail
+    assert finance_mail.rstrip().endswith(EXCEPTIONS_PAGE)  # where a person acts
     assert f"{len(by_team['finance'])} new" in mails["controller@example.com"]["Subject"]
-    assert shipped in mails["ops@example.com, wh@example.com"].get_content()
+    assert shipped in _text(mails["ops@example.com"])
     posts = {p["path"]: p["json"] for p in hook.received}
     assert set(posts) == {"/finance", "/sales"}
     assert sorted(posts["/finance"]["exception_ids"]) == by_team["finance"]
     assert sorted(posts["/sales"]["exception_ids"]) == by_team["sales_operations"]
     assert posts["/sales"]["text"].startswith("[sparklayer-erp]")  # what Slack and Teams display
+    assert posts["/sales"]["link"] == posts["/finance"]["link"] == EXCEPTIONS_PAGE
+    assert f"customer {newcomer}" in posts["/sales"]["text"]  # names the thing
     view = meta["integration_exceptions"]
     assert view["open"].value == len(open_rows)
     assert view["open_finance"].value == len(by_team["finance"])
@@ -152,16 +176,15 @@ def test_a_wrong_id_fails_the_accept_job_with_a_plain_message(ledger_url):
     assert "no exception with id 999999" in failure.event_specific_data.error.message
 
 
-def test_daily_digest_goes_out_once_a_day_per_team(tmp_path, sinks):
-    smtp, hook = sinks
+def test_daily_digest_goes_out_once_a_day_per_team(tmp_path, own_sinks):
+    smtp, hook = own_sinks
     # a ledger of its own: the module's ledger would carry this test's accepted exception into the alert
     # scenario when that runs later (random order), and the scenario's exceptions into this digest
     ledger_url = f"sqlite:///{tmp_path}/digest-ledger.sqlite"
     day_before = dt.datetime(2026, 11, 25, 6, tzinfo=dt.UTC)
     with Ledger.from_url(ledger_url, clock=lambda: day_before) as early:  # the digest clock started yesterday
         early.record_sync_success(flow.DIGEST_SYNC_NAME)
-    routing = AlertRouting(smtp_host="127.0.0.1", smtp_port=smtp.server_address[1],
-                           emails={"finance": ("controller@example.com",)})
+    routing = AlertRouting(urls={"finance": (_mailto(smtp, "controller@example.com"),)}, ui_url=UI)
     with Ledger.from_url(ledger_url) as ledger:
         p = problem("price_mismatch", Entity.ORDER, "purchase-digest-1", order="#9001", account_code="C1003",
                     lines="SKU-OJ-S 12 units at 1.50, ERP 1.62")
@@ -179,12 +202,14 @@ def test_daily_digest_goes_out_once_a_day_per_team(tmp_path, sinks):
     assert report is not None and again is None
     (mail,) = [m for m in _mails(smtp)[before:] if m["To"] == "controller@example.com"]
     assert f"Daily digest: {len(open_finance)} open for finance" in mail["Subject"]
-    body = mail.get_content()
+    body = _text(mail)
     assert all(r.entity_id in body for r in open_finance) and "purchase-digest-2" not in body  # accepted: left out
+    assert "order #9001 (purchase-digest-1)" in body and body.rstrip().endswith(EXCEPTIONS_PAGE)
 
 
-def test_a_failed_sync_alerts_operations_once_per_outage(ledger_url, sinks):
-    smtp, hook = sinks
+def test_a_failed_sync_alerts_operations_once_per_outage(tmp_path, own_sinks):
+    smtp, hook = own_sinks  # (its /ops posts must not reach the alert scenario's webhook)
+    ledger_url = f"sqlite:///{tmp_path}/outage-ledger.sqlite"
     url = f"http://127.0.0.1:{hook.server_address[1]}/ops"
 
     @dg.op
@@ -196,11 +221,16 @@ def test_a_failed_sync_alerts_operations_once_per_outage(ledger_url, sinks):
     def stock_push_job() -> None:
         push()
 
+    # the deprecated ALERT_WEBHOOK_OPERATIONS, translated to alertjson:// (the same JSON body as before)
     resources = {"ledger": LedgerResource(database_url=ledger_url), "alerts": AlertsResource(webhook_operations=url)}
+
+    failed_runs = []
 
     def run_and_sense(instance: dg.DagsterInstance, fail: bool) -> None:
         result = stock_push_job.execute_in_process(instance=instance, tags={"fail": "1"} if fail else {},
                                                    raise_on_error=False)
+        if fail:
+            failed_runs.append(result.run_id)
         assert result.success is not fail
         if fail:
             event = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
@@ -217,6 +247,9 @@ def test_a_failed_sync_alerts_operations_once_per_outage(ledger_url, sinks):
         run_and_sense(instance, fail=True)  # the same outage: no second alert
         assert len(ops_posts()) == 1
         assert ops_posts()[0]["category"] == "sync_failure" and "stock_push_job" in ops_posts()[0]["subject"]
+        # links to the failed run (the resource's default UI address, DAGSTER_UI_URL's default)
+        assert ops_posts()[0]["link"] == f"http://127.0.0.1:3000/runs/{failed_runs[0]}"
+        assert ops_posts()[0]["text"].endswith(ops_posts()[0]["link"])
         run_and_sense(instance, fail=False)  # it recovered ...
         run_and_sense(instance, fail=True)  # ... and failed again: a new outage, a new alert
         assert len(ops_posts()) == 2

@@ -118,12 +118,12 @@ def _closed_port() -> int:
 
 def test_an_alert_no_channel_could_deliver_is_sent_again_next_run(ledger):
     row = _raise(ledger, "price_mismatch", Entity.ORDER, "p-1", order="#1", account_code="C1", lines="x")
-    down = AlertRouting(webhooks={"finance": f"http://127.0.0.1:{_closed_port()}/hook"})
+    down = AlertRouting(urls={"finance": (f"alertjson://127.0.0.1:{_closed_port()}/hook",)})
     first = flow.send_new_exception_alerts(ledger, down, NOW)
     assert first.delivered["failed"] == 1 and first.marked == 0
     assert ledger.get_exception(row.id).alerted_at is None
     with webhook_receiver() as hook:
-        up = AlertRouting(webhooks={"finance": f"http://127.0.0.1:{hook.server_address[1]}/hook"})
+        up = AlertRouting(urls={"finance": (f"alertjson://127.0.0.1:{hook.server_address[1]}/hook",)})
         second = flow.send_new_exception_alerts(ledger, up, NOW)
         third = flow.send_new_exception_alerts(ledger, up, NOW)
     assert second.marked == 1 and third.alerts == []

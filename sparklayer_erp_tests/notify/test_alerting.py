@@ -10,7 +10,7 @@ from sparklayer_erp.domain.alerting import (
     new_exception_alerts,
     sync_failure_alert,
 )
-from sparklayer_erp.notify.delivery import AlertRouting, deliver
+from sparklayer_erp.notify.delivery import AlertRouting, deliver, routing_from
 from sparklayer_erp_tests.sinks import smtp_sink, webhook_receiver
 
 NOW = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
@@ -48,11 +48,11 @@ def test_digest_is_due_once_per_period():
 
 def test_delivery_reaches_smtp_and_webhook_over_real_sockets():
     with smtp_sink() as smtp, webhook_receiver() as hook:
-        routing = AlertRouting(
-            smtp_host="127.0.0.1", smtp_port=smtp.server_address[1],
-            emails={"finance": ("controller@example.com",)},
-            webhooks={"finance": f"http://127.0.0.1:{hook.server_address[1]}/hook"},
-        )
+        routing = routing_from({}, {  # the deprecated variables, translated to Apprise URLs
+            "ALERT_SMTP_HOST": "127.0.0.1", "ALERT_SMTP_PORT": str(smtp.server_address[1]),
+            "ALERT_EMAIL_FINANCE": "controller@example.com",
+            "ALERT_WEBHOOK_FINANCE": f"http://127.0.0.1:{hook.server_address[1]}/hook",
+        })
         counts = deliver(routing, new_exception_alerts([item(1)], NOW) + [sync_failure_alert("stock", "timeout")])
     assert counts == {"email": 1, "webhook": 1, "failed": 0, "no_channel": 1}
     (mail,) = smtp.messages
@@ -63,5 +63,5 @@ def test_delivery_reaches_smtp_and_webhook_over_real_sockets():
 
 
 def test_a_dead_channel_is_counted_not_fatal():
-    routing = AlertRouting(webhooks={"finance": "http://127.0.0.1:9/unreachable"})
+    routing = AlertRouting(urls={"finance": ("alertjson://127.0.0.1:9/unreachable",)})
     assert deliver(routing, new_exception_alerts([item(1)], NOW))["failed"] == 1

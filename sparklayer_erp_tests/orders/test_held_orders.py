@@ -101,3 +101,12 @@ def test_an_erp_total_that_differs_from_the_shop_is_an_exception_for_finance(sho
     assert abs(Decimal(exc.detail["difference"])) == Decimal("0.01")
     assert Decimal(exc.detail["erp_total"]) == status.total
     assert status.state is ErpOrderState.PENDING_APPROVAL
+
+
+def test_a_sweep_can_look_further_back_after_a_long_outage(resources):
+    config = {"ops": {"erp_sales_orders": {"config": {"sweep_hours": 72}}}}
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(SYNC, resources=resources, instance=instance, run_config=config)
+    assert result.success
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["mode"].value == "sweep: last 72 h re-read, held orders retried"
