@@ -525,8 +525,25 @@ def erp(ctx: click.Context, action: str, port: int | None) -> None:
     ctx.exit(local.main(argv) or 0)
 
 
+def _local_defaults() -> None:
+    """Like the Dagster CLI: a ``.env`` in the working folder (``SPARKLAYER_ERP_ENV_FILE`` names another; empty:
+    none) fills variables not already set, and the demo's instance folder is the default ``DAGSTER_HOME`` when
+    it exists (so ``check`` finds its daemon)."""
+    env_file = os.environ.get("SPARKLAYER_ERP_ENV_FILE", settings.SETTINGS["SPARKLAYER_ERP_ENV_FILE"].default)
+    if env_file:
+        _load_dotenv(Path(env_file))
+    if not os.environ.get("DAGSTER_HOME"):
+        try:
+            demo_home = settings.data_dir() / "dagster_home"
+        except settings.SettingError:
+            return
+        if (demo_home / "dagster.yaml").is_file():
+            os.environ["DAGSTER_HOME"] = str(demo_home)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``sparklayer-erp`` entry point: runs one command and returns its exit code."""
+    _local_defaults()
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="sparklayer-erp",
                           standalone_mode=False)

@@ -118,6 +118,8 @@ def _data_dir_default() -> str:
 SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("SPARKLAYER_ERP_DATA_DIR", _data_dir_default(), _text,
             "Folder for the ledger (SQLite), the local ERP, the sandbox and finance exports."),
+    Setting("SPARKLAYER_ERP_ENV_FILE", ".env", _optional,
+            "File of KEY=VALUE lines the command line reads for variables not already set (empty: none)."),
     Setting("LEDGER_DATABASE_URL", "", _db_url,
             "The integration ledger. Empty: a SQLite file in the data folder. "
             "PostgreSQL: postgresql+psycopg2://user:pass@host:5432/db"),

@@ -13,3 +13,5 @@ def _demo_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("SPARKLAYER_CLIENT_SECRET", "demo-secret")
     monkeypatch.setenv("ERP_PASSWORD", "integration-demo-pass")
     monkeypatch.setenv("SPARKLAYER_ERP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SPARKLAYER_ERP_ENV_FILE", "")  # a developer's .env never leaks into a test
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
