@@ -28,9 +28,11 @@ from dagster import AssetExecutionContext
 from pydantic import Field
 
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.masterdata import extract as erp_extract
 from sparklayer_erp.masterdata import resend as resending
 from sparklayer_erp.masterdata import sync as flow
-from sparklayer_erp.masterdata.sync import Extract, PricesOutcome, PushOutcome
+from sparklayer_erp.masterdata.extract import Extract
+from sparklayer_erp.masterdata.sync import PricesOutcome, PushOutcome
 from sparklayer_erp.plumbing.failures import TRANSIENT_RETRY, failures_handled
 from sparklayer_erp.plumbing.pandera_types import pandera_dagster_type
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
@@ -51,7 +53,7 @@ ECOMMERCE = "team:ecommerce"
 # --- Dagster type: an extract after its gate ------------------------------------------------------------------
 
 
-def extract_type(dataset: flow.Dataset) -> dg.DagsterType:
+def extract_type(dataset: erp_extract.Dataset) -> dg.DagsterType:
     """An ``Extract`` whose valid rows pass the dataset's pandera model (the gate's promise, re-checked)."""
     frame_type = pandera_dagster_type(dataset.model)
 
@@ -68,7 +70,7 @@ def extract_type(dataset: flow.Dataset) -> dg.DagsterType:
 # --- shared wiring ------------------------------------------------------------------------------------------------
 
 
-def _extract_step(context: AssetExecutionContext, dataset: flow.Dataset, read: Callable[[], Extract],
+def _extract_step(context: AssetExecutionContext, dataset: erp_extract.Dataset, read: Callable[[], Extract],
                   ledger_res: LedgerResource, sparklayer: SparkLayerResource,
                   policy: PolicyResource) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Extract + gate + exceptions + the mass-quarantine check, the same for every dataset."""
@@ -76,8 +78,8 @@ def _extract_step(context: AssetExecutionContext, dataset: flow.Dataset, read: C
     started = dt.datetime.now(dt.UTC)
     with failures_handled(ledger, dataset.sync_name):
         extract = read()
-    quarantine = flow.record_quarantine(ledger, extract)
-    decision = flow.gate_decision(ledger, extract, policy.quarantine_share_limit())
+    quarantine = erp_extract.record_quarantine(ledger, extract)
+    decision = erp_extract.gate_decision(ledger, extract, policy.quarantine_share_limit())
     if decision.blocked:
         context.log.error(f"{dataset.label}: {decision.description}; nothing of it is pushed this run")
         try:  # best effort: the block itself is already in the ledger and on this run
@@ -92,7 +94,7 @@ def _extract_step(context: AssetExecutionContext, dataset: flow.Dataset, read: C
         "quarantined_share": float(round(extract.share, 4)),
         "exceptions_open": quarantine.raised,
         "exceptions_resolved": quarantine.resolved,
-        "quarantined_rows": dg.MetadataValue.md(flow.quarantine_preview(extract)),
+        "quarantined_rows": dg.MetadataValue.md(erp_extract.quarantine_preview(extract)),
         "dagster/row_count": extract.valid_count,
     })
     yield dg.AssetCheckResult(
@@ -139,7 +141,7 @@ def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
 
 @dg.asset(
     group_name=GROUP, owners=[SALES_OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(flow.CUSTOMERS), check_specs=[_mass_check_spec("erp_customers", "customers")],
+    dagster_type=extract_type(erp_extract.CUSTOMERS), check_specs=[_mass_check_spec("erp_customers", "customers")],
     description="Customer accounts as the ERP holds them: account code, e-mail, payment terms, credit limit, "
                 "open balance, credit hold, price level and contract price list. Records that fail a check "
                 "(no account code, a code used twice, no or a broken e-mail, an unknown currency, ...) are "
@@ -149,13 +151,13 @@ def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
 def erp_customers(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
                   sparklayer: SparkLayerResource, policy: PolicyResource):
     with erp.session() as port:
-        yield from _extract_step(context, flow.CUSTOMERS, lambda: flow.extract_customers(port),
+        yield from _extract_step(context, erp_extract.CUSTOMERS, lambda: erp_extract.extract_customers(port),
                                  ledger, sparklayer, policy)
 
 
 @dg.asset(
     group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(flow.PRICE_LISTS), check_specs=[_mass_check_spec("erp_price_lists", "price lists")],
+    dagster_type=extract_type(erp_extract.PRICE_LISTS), check_specs=[_mass_check_spec("erp_price_lists", "price lists")],
     description="The ERP's price lists: one per price level (Trade, Wholesale, ...) and one per customer "
                 "contract. A list that fails its checks (unknown currency, a code that clashes with another) "
                 "is held back for finance together with its prices.",
@@ -163,7 +165,7 @@ def erp_customers(context: AssetExecutionContext, erp: ErpResource, ledger: Ledg
 def erp_price_lists(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
                     sparklayer: SparkLayerResource, policy: PolicyResource):
     with erp.session() as port:
-        yield from _extract_step(context, flow.PRICE_LISTS, lambda: flow.extract_price_lists(port),
+        yield from _extract_step(context, erp_extract.PRICE_LISTS, lambda: erp_extract.extract_price_lists(port),
                                  ledger, sparklayer, policy)
 
 
@@ -177,7 +179,7 @@ class ErpPricesConfig(dg.Config):
 
 @dg.asset(
     group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(flow.PRICES), check_specs=[_mass_check_spec("erp_prices", "prices")],
+    dagster_type=extract_type(erp_extract.PRICES), check_specs=[_mass_check_spec("erp_prices", "prices")],
     description="Every price per base unit (one bottle, not one case) on every ERP price list, with volume "
                 "breaks. A price that fails its checks (negative, not a number, unknown currency, no SKU) is "
                 "held back for finance: buyers keep seeing the last good price until it is corrected.",
@@ -186,13 +188,13 @@ def erp_prices(context: AssetExecutionContext, config: ErpPricesConfig, erp: Erp
                ledger: LedgerResource, sparklayer: SparkLayerResource, policy: PolicyResource):
     breaks = sorted({int(b) for b in config.quantity_breaks or policy.quantity_breaks()} | {1})
     with erp.session() as port:
-        yield from _extract_step(context, flow.PRICES, lambda: flow.extract_prices(port, breaks),
+        yield from _extract_step(context, erp_extract.PRICES, lambda: erp_extract.extract_prices(port, breaks),
                                  ledger, sparklayer, policy)
 
 
 @dg.asset(
     group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(flow.ITEMS), check_specs=[_mass_check_spec("erp_items", "items")],
+    dagster_type=extract_type(erp_extract.ITEMS), check_specs=[_mass_check_spec("erp_items", "items")],
     description="The ERP's sellable items with their units: the base unit prices and stock are counted in, "
                 "and the sale unit with its pack size (a case of 12 has pack size 12). Items set up wrongly "
                 "(no or a duplicate SKU, pack size below 1) are held back for operations.",
@@ -200,19 +202,19 @@ def erp_prices(context: AssetExecutionContext, config: ErpPricesConfig, erp: Erp
 def erp_items(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
               sparklayer: SparkLayerResource, policy: PolicyResource):
     with erp.session() as port:
-        yield from _extract_step(context, flow.ITEMS, lambda: flow.extract_items(port), ledger, sparklayer, policy)
+        yield from _extract_step(context, erp_extract.ITEMS, lambda: erp_extract.extract_items(port), ledger, sparklayer, policy)
 
 
 @dg.asset(
     group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(flow.STOCK), check_specs=[_mass_check_spec("erp_stock", "stock figures")],
+    dagster_type=extract_type(erp_extract.STOCK), check_specs=[_mass_check_spec("erp_stock", "stock figures")],
     description="Stock per item and warehouse in base units: on hand and already held for confirmed orders "
                 "not yet picked. A figure that is not a number is held back for operations; the shop keeps the last good one.",
 )
 def erp_stock(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
               sparklayer: SparkLayerResource, policy: PolicyResource):
     with erp.session() as port:
-        yield from _extract_step(context, flow.STOCK, lambda: flow.extract_stock(port), ledger, sparklayer, policy)
+        yield from _extract_step(context, erp_extract.STOCK, lambda: erp_extract.extract_stock(port), ledger, sparklayer, policy)
 
 
 # --- pushes -----------------------------------------------------------------------------------------------------------
@@ -229,7 +231,7 @@ def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: Extr
                            ledger: LedgerResource, sparklayer: SparkLayerResource) -> dg.Output[PricesOutcome]:
     led = ledger.ledger()
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, flow.PRICES.sync_name,
+        outcome = _push_step(led, client, erp_extract.PRICES.sync_name,
                              lambda: flow.push_prices(client, led, erp_price_lists, erp_prices))
     assert isinstance(outcome, PricesOutcome)
     return dg.Output(outcome, metadata=_push_metadata(outcome))
@@ -251,7 +253,7 @@ def sparklayer_customers(context: AssetExecutionContext, erp_customers: Extract,
                          sparklayer: SparkLayerResource) -> dg.MaterializeResult:
     led = ledger.ledger()
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, flow.CUSTOMERS.sync_name,
+        outcome = _push_step(led, client, erp_extract.CUSTOMERS.sync_name,
                              lambda: flow.push_customers(client, led, erp_customers))
     return dg.MaterializeResult(metadata=_push_metadata(outcome))
 
@@ -268,7 +270,7 @@ def sparklayer_pack_sizes(context: AssetExecutionContext, erp_items: Extract, le
     led = ledger.ledger()
     writable = sparklayer.pack_sizes_writable()
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, flow.ITEMS.sync_name,
+        outcome = _push_step(led, client, erp_extract.ITEMS.sync_name,
                              lambda: flow.push_pack_sizes(client, led, erp_items, writable=writable))
     return dg.MaterializeResult(metadata={**_push_metadata(outcome), "mode": "variants" if writable else "ledger"})
 
@@ -285,12 +287,12 @@ def sparklayer_stock(context: AssetExecutionContext, erp_stock: Extract, erp: Er
                      policy: PolicyResource) -> dg.MaterializeResult:
     led = ledger.ledger()
     buffer = policy.safety_buffer()
-    with failures_handled(led, flow.STOCK.sync_name), erp.session() as port:
+    with failures_handled(led, erp_extract.STOCK.sync_name), erp.session() as port:
         # Each pending order counts against the warehouse the ERP ships it from; the ERP's default warehouse
         # (where the order sync's orders ship from) only when it does not say.
         pending = flow.pending_approval_quantities(led, port, port.default_warehouse_code())
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, flow.STOCK.sync_name,
+        outcome = _push_step(led, client, erp_extract.STOCK.sync_name,
                              lambda: flow.push_stock(client, led, erp_stock, pending, buffer))
     return dg.MaterializeResult(metadata={**_push_metadata(outcome), "safety_buffer": buffer,
                                           "pending_approval_orders": pending.orders})

@@ -24,8 +24,10 @@ from decimal import Decimal
 from sparklayer_erp.domain import masterdata as md
 from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.masterdata import extract as erp_extract
 from sparklayer_erp.masterdata import sync
-from sparklayer_erp.masterdata.sync import Extract, PushOutcome, Resend
+from sparklayer_erp.masterdata.extract import Extract
+from sparklayer_erp.masterdata.sync import PushOutcome, Resend
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 
 RESEND_JOB_NAME = "master_data_resend_job"
@@ -33,8 +35,8 @@ RESEND_OP_NAME = "master_data_resend"
 DATA_TYPES = ("customers", "prices", "stock", "pack_sizes")
 
 # The extracts each data type needs, and the sync-log/ledger name its push reports under.
-_SYNC_NAMES = {"customers": sync.CUSTOMERS.sync_name, "prices": sync.PRICES.sync_name,
-               "stock": sync.STOCK.sync_name, "pack_sizes": sync.ITEMS.sync_name}
+_SYNC_NAMES = {"customers": erp_extract.CUSTOMERS.sync_name, "prices": erp_extract.PRICES.sync_name,
+               "stock": erp_extract.STOCK.sync_name, "pack_sizes": erp_extract.ITEMS.sync_name}
 
 
 class ResendStopped(Exception):
@@ -165,8 +167,8 @@ def run_resend(request: ResendRequest, port: ErpPort, client: SparkLayerClient, 
     started = dt.datetime.now(dt.UTC)
     extracts = _extract(request, port, settings)
     for extract in extracts:
-        sync.record_quarantine(ledger, extract)
-        decision = sync.gate_decision(ledger, extract, settings.quarantine_share_limit)
+        erp_extract.record_quarantine(ledger, extract)
+        decision = erp_extract.gate_decision(ledger, extract, settings.quarantine_share_limit)
         if decision.blocked:
             sync.report_blocked(client, ledger, extract, decision, started)
             raise ResendStopped(f"nothing was resent: the ERP {extract.spec.label} failed their checks "
@@ -192,13 +194,13 @@ def run_resend(request: ResendRequest, port: ErpPort, client: SparkLayerClient, 
 
 def _extract(request: ResendRequest, port: ErpPort, settings: ResendSettings) -> list[Extract]:
     if request.data_type == "customers":
-        return [sync.extract_customers(port)]
+        return [erp_extract.extract_customers(port)]
     if request.data_type == "prices":
         breaks = sorted({int(b) for b in settings.quantity_breaks} | {1})
-        return [sync.extract_price_lists(port), sync.extract_prices(port, breaks)]
+        return [erp_extract.extract_price_lists(port), erp_extract.extract_prices(port, breaks)]
     if request.data_type == "stock":
-        return [sync.extract_stock(port)]
-    return [sync.extract_items(port)]
+        return [erp_extract.extract_stock(port)]
+    return [erp_extract.extract_items(port)]
 
 
 def _scope(request: ResendRequest, extracts: list[Extract]) -> tuple[list[str], list[str], list[str]]:

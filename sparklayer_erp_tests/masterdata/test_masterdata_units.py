@@ -20,6 +20,7 @@ from sparklayer_erp.domain.models import (
     PaymentMethod,
 )
 from sparklayer_erp.ledger import Ledger, SyncState
+from sparklayer_erp.masterdata import extract as erp_extract
 from sparklayer_erp.masterdata import sync as flow
 from sparklayer_erp.masterdata.assets import (
     customer_price_lists_exist,
@@ -89,31 +90,31 @@ def test_quantity_breaks_setting_is_checked_and_always_asks_for_one() -> None:
 def test_held_keys_name_only_rows_with_a_complete_key() -> None:
     frame = stock_frame([*demo.stock()[:2], *junk.EVERY_RULE_STOCK,
                          dataclasses.replace(junk.EVERY_RULE_STOCK[0], sku=None)])
-    extract = flow.gate(flow.STOCK, frame)
+    extract = erp_extract.gate(erp_extract.STOCK, frame)
     assert extract.quarantined_count == 2 and extract.valid_count == 2
     assert extract.held_keys() == {("JUNK-STOCK", "WH")}  # the row without a SKU names nothing
     assert extract.share == Decimal("0.5")
 
 
 def test_quarantine_preview_lists_keys_and_plain_reasons() -> None:
-    extract = flow.gate(flow.CUSTOMERS, customers_frame([*demo.customers()[:3], *junk.EVERY_RULE_CUSTOMERS]))
-    preview = flow.quarantine_preview(extract)
+    extract = erp_extract.gate(erp_extract.CUSTOMERS, customers_frame([*demo.customers()[:3], *junk.EVERY_RULE_CUSTOMERS]))
+    preview = erp_extract.quarantine_preview(extract)
     assert preview.splitlines()[0] == "| account_code | why it was held back |"
     assert "| JUNK-NOMAIL | e-mail address is missing |" in preview
     assert "| (missing) |" in preview  # the record without an account code
-    clean = flow.gate(flow.CUSTOMERS, customers_frame(demo.customers()[:3]))
-    assert flow.quarantine_preview(clean).startswith("Nothing held back")
+    clean = erp_extract.gate(erp_extract.CUSTOMERS, customers_frame(demo.customers()[:3]))
+    assert erp_extract.quarantine_preview(clean).startswith("Nothing held back")
 
 
 def test_extract_dagster_type_rechecks_the_valid_rows_against_the_model() -> None:
     frame = customers_frame(demo.customers()[:3])
-    good = flow.Extract("customers", frame, frame.iloc[0:0])
-    customers_type = extract_type(flow.CUSTOMERS)
+    good = erp_extract.Extract("customers", frame, frame.iloc[0:0])
+    customers_type = extract_type(erp_extract.CUSTOMERS)
     assert dg.check_dagster_type(customers_type, good).success
-    assert not dg.check_dagster_type(extract_type(flow.STOCK), good).success  # another dataset
+    assert not dg.check_dagster_type(extract_type(erp_extract.STOCK), good).success  # another dataset
     broken = frame.copy()
     broken.loc[0, "currency"] = "GPB"
-    assert not dg.check_dagster_type(customers_type, flow.Extract("customers", broken, frame.iloc[0:0])).success
+    assert not dg.check_dagster_type(customers_type, erp_extract.Extract("customers", broken, frame.iloc[0:0])).success
 
 
 # --- customers ----------------------------------------------------------------------------------------------------
@@ -133,16 +134,16 @@ def test_customer_hash_follows_what_the_erp_owns() -> None:
 
 def test_account_code_check_fails_on_a_blank_or_shared_code() -> None:
     frame = customers_frame(demo.customers()[:3])
-    assert customers_have_account_codes(erp_customers=flow.Extract("customers", frame, frame.iloc[0:0])).passed
+    assert customers_have_account_codes(erp_customers=erp_extract.Extract("customers", frame, frame.iloc[0:0])).passed
     frame.loc[1, "account_code"] = " "
     frame.loc[2, "account_code"] = frame.loc[0, "account_code"]
-    result = customers_have_account_codes(erp_customers=flow.Extract("customers", frame, frame.iloc[0:0]))
+    result = customers_have_account_codes(erp_customers=erp_extract.Extract("customers", frame, frame.iloc[0:0]))
     assert not result.passed and result.metadata["without_or_shared_code"].value == 2
 
 
 def test_price_list_check_names_each_customer_and_missing_list() -> None:
     frame = customers_frame(demo.customers()[:3])  # C1001 (contract + TRADE), C1002 WHOLESALE, C1003 ...
-    customers = flow.Extract("customers", frame, frame.iloc[0:0])
+    customers = erp_extract.Extract("customers", frame, frame.iloc[0:0])
     everything = flow.PricesOutcome("prices", "prices", price_list_slugs=frozenset(
         {"contract-c1001", "trade", "wholesale", "distributor"}))
     assert customer_price_lists_exist(sparklayer_price_lists=everything, erp_customers=customers).passed
@@ -183,24 +184,24 @@ def test_a_refusal_fails_the_step_for_good_and_a_technical_failure_is_left_to_th
 
 
 def test_price_list_and_price_exceptions_share_a_kind_but_resolve_separately(ledger: Ledger) -> None:
-    bad_list = flow.gate(flow.PRICE_LISTS, price_lists_frame([*demo.price_lists(), *junk.EVERY_RULE_PRICE_LISTS]))
-    flow.record_quarantine(ledger, bad_list)
-    clean_prices = flow.gate(flow.PRICES, prices_frame(demo.prices()[:10]))
-    assert flow.record_quarantine(ledger, clean_prices).resolved == 0
+    bad_list = erp_extract.gate(erp_extract.PRICE_LISTS, price_lists_frame([*demo.price_lists(), *junk.EVERY_RULE_PRICE_LISTS]))
+    erp_extract.record_quarantine(ledger, bad_list)
+    clean_prices = erp_extract.gate(erp_extract.PRICES, prices_frame(demo.prices()[:10]))
+    assert erp_extract.record_quarantine(ledger, clean_prices).resolved == 0
     (open_,) = ledger.open_exceptions("price_invalid")
     assert (open_.entity_id, open_.owner_team) == ("JUNK-LIST", OwnerTeam.FINANCE)
-    flow.record_quarantine(ledger, flow.gate(flow.PRICE_LISTS, price_lists_frame(demo.price_lists())))
+    erp_extract.record_quarantine(ledger, erp_extract.gate(erp_extract.PRICE_LISTS, price_lists_frame(demo.price_lists())))
     assert ledger.open_exceptions("price_invalid") == []
 
 
 def test_mass_quarantine_gate_opens_and_closes_its_exception(ledger: Ledger) -> None:
     good = customers_frame(demo.customers()[:4])
-    broken = flow.gate(flow.CUSTOMERS, customers_frame([*demo.customers()[:4], *junk.EVERY_RULE_CUSTOMERS]))
-    decision = flow.gate_decision(ledger, broken, Decimal("0.2"))
+    broken = erp_extract.gate(erp_extract.CUSTOMERS, customers_frame([*demo.customers()[:4], *junk.EVERY_RULE_CUSTOMERS]))
+    decision = erp_extract.gate_decision(ledger, broken, Decimal("0.2"))
     assert decision.blocked and decision.description.startswith("Push stopped: 55.6%")
     (mass,) = ledger.open_exceptions("mass_quarantine")
     assert mass.owner_team == OwnerTeam.OPERATIONS and "5 of 9 customer records failed" in mass.message
-    assert not flow.gate_decision(ledger, flow.gate(flow.CUSTOMERS, good), Decimal("0.2")).blocked
+    assert not erp_extract.gate_decision(ledger, erp_extract.gate(erp_extract.CUSTOMERS, good), Decimal("0.2")).blocked
     assert ledger.open_exceptions("mass_quarantine") == []
 
 

@@ -19,7 +19,7 @@ import pytest
 from sparklayer_erp.demo import demo_data
 from sparklayer_erp.demo.sandbox import variants
 from sparklayer_erp.domain import masterdata as md
-from sparklayer_erp.masterdata import sync
+from sparklayer_erp.masterdata import extract as erp_extract
 from sparklayer_erp.masterdata.definitions import (
     MASTERDATA_JOBS,
     MASTERDATA_SCHEDULES,
@@ -191,7 +191,7 @@ def erp_breaks(world: World, slug: str, sku: str) -> list[tuple[int, Decimal]]:
 
 def md_prices(world: World):
     with world.resources()["erp"].session() as port:
-        return sync.extract_prices(port, world.resources()["policy"].quantity_breaks()).valid
+        return erp_extract.extract_prices(port, world.resources()["policy"].quantity_breaks()).valid
 
 
 def shop_breaks(world: World, slug: str, sku: str) -> list[tuple[int, Decimal]]:
