@@ -20,7 +20,7 @@ from sparklayer_erp.erp.tryton.adapter import TrytonErp
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests.erp import warehouse
-from sparklayer_erp_tests.orders.shop import SITE
+from sparklayer_erp_tests.orders.shop import SITE, Shop
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +66,17 @@ def shop_client(sandbox: SandboxHandle, *, timeout: float) -> SparkLayerClient:
     (use it as a context manager)."""
     return SparkLayerClient(sandbox.base_url, SITE["site_id"], SITE["client_id"], SITE["client_secret"],
                             requests_per_second=None, backoff_initial_s=0.05, backoff_max_s=0.5, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def client(sandbox: SandboxHandle) -> Iterator[SparkLayerClient]:
+    """A SparkLayer client of the module's sandbox, as the integration uses it."""
+    with shop_client(sandbox, timeout=5.0) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def shop(sandbox: SandboxHandle, client: SparkLayerClient, erp: TrytonErp, admin_rpc: TrytonRpc) -> Shop:
+    """Buyers placing orders in the sandbox and the ERP side to look at them."""
+    return Shop(sandbox, client, erp, admin_rpc)
+

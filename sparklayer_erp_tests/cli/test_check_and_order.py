@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 
 import dagster as dg
 import pytest
@@ -17,10 +16,7 @@ from dagster._daemon.types import DaemonHeartbeat
 from sparklayer_erp import oncall
 from sparklayer_erp.cli import cli
 from sparklayer_erp.demo.sandbox.server import SandboxHandle
-from sparklayer_erp.erp.tryton.adapter import TrytonErp
-from sparklayer_erp.erp.tryton.rpc import TrytonRpc
 from sparklayer_erp.orders.sync import OrderSync, fetch_requested
-from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests import fixtures_erp
 from sparklayer_erp_tests.orders.shop import SITE, Shop
 
@@ -32,15 +28,8 @@ admin_rpc = fixtures_erp.admin_rpc
 sandbox = fixtures_erp.sandbox
 
 
-@pytest.fixture(scope="module")
-def client(sandbox: SandboxHandle) -> Iterator[SparkLayerClient]:
-    with fixtures_erp.shop_client(sandbox, timeout=5.0) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def shop(sandbox: SandboxHandle, client: SparkLayerClient, erp: TrytonErp, admin_rpc: TrytonRpc) -> Shop:
-    return Shop(sandbox, client, erp, admin_rpc)
+client = fixtures_erp.client
+shop = fixtures_erp.shop
 
 
 def _beat(home, age_s: float = 0.0) -> None:

@@ -14,13 +14,10 @@ from pathlib import Path
 import pytest
 
 from sparklayer_erp.demo.sandbox.server import SandboxHandle
-from sparklayer_erp.erp.tryton.adapter import TrytonErp
-from sparklayer_erp.erp.tryton.rpc import TrytonRpc
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
-from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests import fixtures_erp
-from sparklayer_erp_tests.orders.shop import SITE, Shop
+from sparklayer_erp_tests.orders.shop import SITE
 
 # The shared ERP fixtures, on the session's Tryton.
 erp_server = fixtures_erp.erp_server
@@ -31,15 +28,8 @@ admin_rpc = fixtures_erp.admin_rpc
 sandbox = fixtures_erp.sandbox
 
 
-@pytest.fixture(scope="module")
-def client(sandbox: SandboxHandle) -> Iterator[SparkLayerClient]:
-    with fixtures_erp.shop_client(sandbox, timeout=5.0) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def shop(sandbox: SandboxHandle, client: SparkLayerClient, erp: TrytonErp, admin_rpc: TrytonRpc) -> Shop:
-    return Shop(sandbox, client, erp, admin_rpc)
+client = fixtures_erp.client
+shop = fixtures_erp.shop
 
 
 @pytest.fixture
