@@ -69,7 +69,7 @@ def run_demo(port: int, simulate: bool, automation: bool) -> int:
     from sparklayer_erp.demo.sandbox.server import run_sandbox
 
     data = settings.data_dir()
-    env = dict(os.environ, DAGSTER_HOME=str(dagster_home()))
+    env = demo_bootstrap.dagster_environment(dict(os.environ, DAGSTER_HOME=str(dagster_home())), automation)
     ui = f"http://127.0.0.1:{port}"
     # Ctrl-C or a plain kill both stop everything (a shell may start us with SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -516,13 +516,18 @@ def sandbox(ctx: click.Context, port: int | None, db: str | None) -> None:
 @cli.command()
 @click.argument("action", type=click.Choice(["build", "serve", "info"]))
 @click.option("--port", type=int, help="serve: port to listen on (default: the port of ERP_URL)")
+@click.option("--postgres", metavar="URL",
+              help="build, serve: the ERP on this PostgreSQL database (postgresql://user:pw@host:5432/name; "
+                   "created and seeded when missing) instead of SQLite")
 @click.pass_context
-def erp(ctx: click.Context, action: str, port: int | None) -> None:
+def erp(ctx: click.Context, action: str, port: int | None, postgres: str | None) -> None:
     """Build, serve or describe the local Tryton ERP with the demo company (ACTION: build, serve, info)."""
     from sparklayer_erp.demo import tryton_local as local
 
+    if postgres and action == "info":
+        raise click.UsageError("--postgres goes with build or serve")
     argv = [action] + (["--port", str(port or _port_of("ERP_URL"))] if action == "serve" else [])
-    ctx.exit(local.main(argv) or 0)
+    ctx.exit(local.main(argv + (["--postgres", postgres] if postgres else [])) or 0)
 
 
 def _local_defaults() -> None:

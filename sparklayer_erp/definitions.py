@@ -8,6 +8,7 @@ from sparklayer_erp.masterdata.definitions import defs as masterdata_defs
 from sparklayer_erp.monitoring.definitions import defs as monitoring_defs
 from sparklayer_erp.month_end.definitions import defs as month_end_defs
 from sparklayer_erp.orders.definitions import defs as orders_defs
+from sparklayer_erp.plumbing.handoff import handoff_io_manager
 from sparklayer_erp.resources import build_resources
 
 defs = dg.Definitions.merge(
@@ -16,7 +17,8 @@ defs = dg.Definitions.merge(
     monitoring_defs,
     month_end_defs,
     dg.Definitions(
-        resources=build_resources(),
+        # Outputs one run hands to the next live in the ledger database, never on a run's local disk.
+        resources={**build_resources(), "io_manager": handoff_io_manager()},
         # One process per run: the default multiprocess executor costs ~3 s of start-up per step on a
         # 2-core box, and order sync must take seconds, not minutes.
         executor=dg.in_process_executor,

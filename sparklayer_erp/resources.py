@@ -1,30 +1,80 @@
 """Dagster resources: thin, typed wrappers that turn settings into the clients the assets use.
 
-``build_resources`` feeds every field from its environment variable (``env_or_default``); values are checked
-when a run or tick starts, with messages that name the variable (never its value when it is a secret).
+``build_resources`` feeds every field from its environment variable (``env_or_default``; whole numbers through
+``env_or_default_int``, so they reach the resource as ``int``). Each resource checks all its values once, when
+a run, step or sensor tick sets it up (``setup_for_execution``), with messages that name the variable and never
+its value when it is a secret; built by hand outside Dagster, a resource checks them on first use instead.
+Decimals stay strings in the config (Dagster has no decimal type) and become ``Decimal`` once; choices become
+enums once.
+
 Clients are handed out as managed contexts — ``with erp.session() as port`` and
-``with sparklayer.session() as client`` — so every caller closes them the same way, failure or not.
+``with sparklayer.session() as client`` — so every caller closes them the same way, failure or not. Inside a
+run (or step) every ``erp.session()`` hands out the same port, logged in once and closed when the run's
+resources are torn down. SparkLayer clients are cheap: every client of the process shares one access token
+per API client (``sparklayer.client.TokenCache``), so a sensor tick does not fetch a token.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+import re
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from sparklayer_erp import settings
+from sparklayer_erp.domain.orders import PricePolicy
 from sparklayer_erp.settings import SETTINGS, TEAMS
 
 if TYPE_CHECKING:
     from sparklayer_erp.erp.port import ErpPort
     from sparklayer_erp.ledger.store import Ledger
     from sparklayer_erp.sparklayer.client import SparkLayerClient
+
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@\s]*@")
+
+
+def _scrubbed(message: str, env: str, value: object) -> str:
+    """``message`` without the value when the variable is a secret, and without any password in a URL."""
+    raw = str(value)
+    if SETTINGS[env].secret and raw:
+        message = message.replace(raw, "***")
+    return _URL_PASSWORD.sub(r"\1***@", message)
+
+
+class _Checks:
+    """Checks several variables and reports every bad one at once (each message names its variable)."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def __call__(self, env: str, value: object, convert: Callable[[Any], Any] = lambda v: v) -> Any:
+        resolve = getattr(value, "get_value", None)  # a resource built by hand outside Dagster holds dg.EnvVar
+        if callable(resolve):
+            value = resolve()
+            if value is None:
+                self.problems.append(f"{env} is not set: {SETTINGS[env].help}")
+                return None
+        try:
+            return convert(settings.check(env, value))
+        except settings.SettingError as exc:
+            self.problems.append(_scrubbed(str(exc), env, value))
+        except (TypeError, ValueError):
+            self.problems.append(f"{env} is not valid")
+        return None
+
+    def done(self) -> None:
+        if self.problems:
+            raise settings.SettingError("; ".join(self.problems))
 
 
 @functools.cache
@@ -34,20 +84,61 @@ def _ledger_for(url: str) -> Ledger:
     return Ledger.from_url(url, migrate=True)
 
 
+def _dry_run() -> bool:
+    """``DRY_RUN=on``: every write to SparkLayer and the ERP is computed and reported, never sent."""
+    from sparklayer_erp.plumbing import dry_run
+
+    return dry_run.enabled()
+
+
+def _dry_run_ledger(real_url: str, folder: str | None) -> str:
+    """In a dry run the ledger is a scratch copy of the real one: pretend writes never reach the real one."""
+    if not _dry_run():
+        return real_url
+    from sparklayer_erp.plumbing import dry_run
+
+    return dry_run.dry_run_ledger_url(folder or settings.data_dir(), real_url)
+
+
 class LedgerResource(dg.ConfigurableResource):
     """The integration's own state: order links, push hashes, exceptions, audit of every outside write."""
 
     database_url: str = Field(default="", description="LEDGER_DATABASE_URL; empty = SQLite in the data folder")
     data_dir: str = Field(default="", description="SPARKLAYER_ERP_DATA_DIR")
+    _url: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.url()  # checked once per run, step or tick
 
     def url(self) -> str:
-        if self.database_url:
-            return str(settings.check("LEDGER_DATABASE_URL", self.database_url))
-        folder = settings.check("SPARKLAYER_ERP_DATA_DIR", self.data_dir) if self.data_dir else settings.data_dir()
-        return f"sqlite:///{folder}/ledger.sqlite"
+        if self._url is None:
+            check = _Checks()
+            url = check("LEDGER_DATABASE_URL", self.database_url, str) if self.database_url else ""
+            folder = check("SPARKLAYER_ERP_DATA_DIR", self.data_dir, str) if self.data_dir else None
+            check.done()
+            real = url or f"sqlite:///{folder or settings.data_dir()}/ledger.sqlite"
+            self._url = _dry_run_ledger(real, folder)
+        return self._url
 
     def ledger(self) -> Ledger:
         return _ledger_for(self.url())
+
+
+class PackSizeMode(StrEnum):
+    """SPARKLAYER_PACK_SIZE_MODE: who holds pack sizes in the shop."""
+
+    variants = "variants"  # we write them to SparkLayer variant settings
+    ledger = "ledger"  # the store keeps them in platform metafields; we record and report the gap
+
+
+@dataclass(frozen=True)
+class _SparkLayerValues:
+    base_url: str
+    site_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    requests_per_second: Decimal
+    pack_size_mode: PackSizeMode
 
 
 class SparkLayerResource(dg.ConfigurableResource):
@@ -57,21 +148,41 @@ class SparkLayerResource(dg.ConfigurableResource):
     site_id: str = Field(description="SPARKLAYER_SITE_ID")
     client_id: str = Field(description="SPARKLAYER_CLIENT_ID")
     client_secret: str = Field(description="SPARKLAYER_CLIENT_SECRET (secret)")
-    requests_per_second: str = Field(default="10", description="SPARKLAYER_REQUESTS_PER_SECOND")
-    pack_size_mode: str = Field(default="variants", description="SPARKLAYER_PACK_SIZE_MODE")
+    requests_per_second: str = Field(default="10", description="SPARKLAYER_REQUESTS_PER_SECOND (a decimal)")
+    pack_size_mode: str = Field(default="variants", description="SPARKLAYER_PACK_SIZE_MODE: variants or ledger")
     timeout_s: float = 30.0
+    _values: _SparkLayerValues | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.values()  # checked once per run, step or tick
+
+    def values(self) -> _SparkLayerValues:
+        if self._values is None:
+            check = _Checks()
+            values = dict(
+                base_url=check("SPARKLAYER_BASE_URL", self.base_url, str),
+                site_id=check("SPARKLAYER_SITE_ID", self.site_id, str),
+                client_id=check("SPARKLAYER_CLIENT_ID", self.client_id, str),
+                client_secret=check("SPARKLAYER_CLIENT_SECRET", self.client_secret, str),
+                requests_per_second=check("SPARKLAYER_REQUESTS_PER_SECOND", self.requests_per_second, Decimal),
+                pack_size_mode=check("SPARKLAYER_PACK_SIZE_MODE", self.pack_size_mode, PackSizeMode),
+            )
+            check.done()
+            self._values = _SparkLayerValues(**values)
+        return self._values
 
     def client(self) -> SparkLayerClient:
-        checked = dict(
-            base_url=str(settings.check("SPARKLAYER_BASE_URL", self.base_url)),
-            site_id=str(settings.check("SPARKLAYER_SITE_ID", self.site_id)),
-            client_id=str(settings.check("SPARKLAYER_CLIENT_ID", self.client_id)),
-            client_secret=str(settings.check("SPARKLAYER_CLIENT_SECRET", self.client_secret)),
-            requests_per_second=float(settings.check("SPARKLAYER_REQUESTS_PER_SECOND", self.requests_per_second)),
-        )
+        """A new client; every client of the process shares the access token of its API client."""
+        v = self.values()
         from sparklayer_erp.sparklayer.client import SparkLayerClient
 
-        return SparkLayerClient(**checked, timeout=self.timeout_s)
+        client = SparkLayerClient(v.base_url, v.site_id, v.client_id, v.client_secret,
+                                  requests_per_second=float(v.requests_per_second), timeout=self.timeout_s)
+        if _dry_run():
+            from sparklayer_erp.plumbing import dry_run
+
+            return dry_run.dry_run_client(client, dry_run.recorder())  # type: ignore[return-value]
+        return client
 
     @contextmanager
     def session(self) -> Iterator[SparkLayerClient]:
@@ -80,91 +191,200 @@ class SparkLayerResource(dg.ConfigurableResource):
             yield client
 
     def pack_sizes_writable(self) -> bool:
-        return settings.check("SPARKLAYER_PACK_SIZE_MODE", self.pack_size_mode) == "variants"
+        return self.values().pack_size_mode is PackSizeMode.variants
+
+
+class ErpAdapter(StrEnum):
+    """Which implementation of the ERP port ``ErpResource`` hands out."""
+
+    tryton = "tryton"
+
+
+@dataclass(frozen=True)
+class _ErpValues:
+    url: str
+    database: str
+    login: str
+    password: str = field(repr=False)
+
+
+def _close(port: object) -> None:
+    close = getattr(port, "close", None)
+    if callable(close):
+        close()
+
+
+class _SharedPort:
+    """The one port of a run: opened (and so logged in) on first use, closed at teardown."""
+
+    def __init__(self, open_port: Callable[[], ErpPort]) -> None:
+        self._open = open_port
+        self._port: ErpPort | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ErpPort:
+        with self._lock:
+            if self._port is None:
+                self._port = self._open()
+            return self._port
+
+    def close(self) -> None:
+        with self._lock:
+            port, self._port = self._port, None
+        if port is not None:
+            _close(port)
 
 
 class ErpResource(dg.ConfigurableResource):
-    """The ERP behind the port; ``adapter`` picks the implementation (Tryton today)."""
+    """The ERP behind the port; ``adapter`` picks the implementation (Tryton today).
 
-    adapter: str = "tryton"
+    Inside a Dagster run (or step) ``session()`` hands out one port for the whole run: one login however many
+    assets use the ERP, closed when the run's resources are torn down. Built by hand outside Dagster (the
+    command line's checks), each ``session()`` opens its own port and closes it at the end of the block.
+    """
+
+    adapter: ErpAdapter = ErpAdapter.tryton
     url: str = Field(description="ERP_URL")
     database: str = Field(description="ERP_DATABASE")
     login: str = Field(description="ERP_LOGIN")
     password: str = Field(description="ERP_PASSWORD (secret)")
     timeout_s: float = 120.0
+    _values: _ErpValues | None = PrivateAttr(default=None)
+    _shared: _SharedPort | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.values()  # checked once per run, step or tick; the login waits for the first session()
+        self._shared = _SharedPort(self.port)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            shared.close()
+
+    def values(self) -> _ErpValues:
+        if self._values is None:
+            check = _Checks()
+            values = dict(
+                url=check("ERP_URL", self.url, str),
+                database=check("ERP_DATABASE", self.database, str),
+                login=check("ERP_LOGIN", self.login, str),
+                password=check("ERP_PASSWORD", self.password, str),
+            )
+            check.done()
+            self._values = _ErpValues(**values)
+        return self._values
 
     def port(self) -> ErpPort:
-        if self.adapter != "tryton":
+        """A new port (its own session); callers normally use ``session()``."""
+        if self.adapter is not ErpAdapter.tryton:
             raise settings.SettingError(f"ERP adapter {self.adapter!r} is not available; only 'tryton' ships today")
-        checked = dict(
-            url=str(settings.check("ERP_URL", self.url)),
-            database=str(settings.check("ERP_DATABASE", self.database)),
-            login=str(settings.check("ERP_LOGIN", self.login)),
-            password=str(settings.check("ERP_PASSWORD", self.password)),
-        )
+        v = self.values()
         from sparklayer_erp.erp.tryton.adapter import TrytonErp
 
-        return TrytonErp(**checked, timeout=self.timeout_s)
+        port = TrytonErp(url=v.url, database=v.database, login=v.login, password=v.password, timeout=self.timeout_s)
+        if _dry_run():
+            from sparklayer_erp.plumbing import dry_run
+
+            return dry_run.dry_run_port(port, dry_run.recorder())  # type: ignore[return-value]
+        return port
 
     @contextmanager
     def session(self) -> Iterator[ErpPort]:
-        """An ERP session for the duration of a ``with`` block, closed afterwards whatever happens."""
+        """An ERP session for the duration of a ``with`` block: the run's shared port inside a run (left open
+        for the next asset), else a port of its own, closed afterwards whatever happens."""
+        shared = self._shared
+        if shared is not None:
+            yield shared.get()
+            return
         port = self.port()
         try:
             yield port
         finally:
-            close = getattr(port, "close", None)
-            if callable(close):
-                close()
+            _close(port)
+
+
+@dataclass(frozen=True)
+class _PolicyValues:
+    price_policy: PricePolicy
+    price_tolerance: Decimal
+    tax_rate_percent: Decimal
+    overlap_seconds: int
+    page_size: int
+    stock_safety_buffer: int
+    quantity_breaks: tuple[int, ...]
+    mass_quarantine_share: Decimal
+    stuck_order_minutes: int
+    data_dir: str  # "" = the SPARKLAYER_ERP_DATA_DIR setting read when the folder is needed
 
 
 class PolicyResource(dg.ConfigurableResource):
     """Business tunables: price policy, tolerances, buffers, thresholds."""
 
-    price_policy: str = Field(default="hold_for_finance", description="ORDER_PRICE_POLICY")
-    price_tolerance: str = Field(default="0.01", description="ORDER_PRICE_TOLERANCE")
-    tax_rate_percent: str = Field(default="20", description="ORDER_TAX_RATE_PERCENT")
-    overlap_seconds: str = Field(default="120", description="ORDER_OVERLAP_SECONDS")
-    page_size: str = Field(default="100", description="ORDER_PAGE_SIZE")
-    stock_safety_buffer: str = Field(default="0", description="STOCK_SAFETY_BUFFER")
+    price_policy: str = Field(default="hold_for_finance",
+                              description="ORDER_PRICE_POLICY: erp_wins, sparklayer_wins or hold_for_finance")
+    price_tolerance: str = Field(default="0.01", description="ORDER_PRICE_TOLERANCE (a decimal)")
+    tax_rate_percent: str = Field(default="20", description="ORDER_TAX_RATE_PERCENT (a decimal)")
+    overlap_seconds: int = Field(default=120, description="ORDER_OVERLAP_SECONDS")
+    page_size: int = Field(default=100, description="ORDER_PAGE_SIZE")
+    stock_safety_buffer: int = Field(default=0, description="STOCK_SAFETY_BUFFER")
     price_quantity_breaks: str = Field(default=SETTINGS["PRICE_QUANTITY_BREAKS"].default,
                                        description="PRICE_QUANTITY_BREAKS")
-    mass_quarantine_share: str = Field(default="0.2", description="MASS_QUARANTINE_SHARE")
-    stuck_order_minutes: str = Field(default="15", description="STUCK_ORDER_MINUTES")
+    mass_quarantine_share: str = Field(default="0.2", description="MASS_QUARANTINE_SHARE (a decimal, 0 to 1)")
+    stuck_order_minutes: int = Field(default=15, description="STUCK_ORDER_MINUTES")
     data_dir: str = Field(default="", description="SPARKLAYER_ERP_DATA_DIR")
+    _values: _PolicyValues | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.values()  # checked once per run, step or tick
+
+    def values(self) -> _PolicyValues:
+        if self._values is None:
+            check = _Checks()
+            values = dict(
+                price_policy=check("ORDER_PRICE_POLICY", self.price_policy, PricePolicy),
+                price_tolerance=check("ORDER_PRICE_TOLERANCE", self.price_tolerance, Decimal),
+                tax_rate_percent=check("ORDER_TAX_RATE_PERCENT", self.tax_rate_percent, Decimal),
+                overlap_seconds=check("ORDER_OVERLAP_SECONDS", self.overlap_seconds, int),
+                page_size=check("ORDER_PAGE_SIZE", self.page_size, int),
+                stock_safety_buffer=check("STOCK_SAFETY_BUFFER", self.stock_safety_buffer, int),
+                quantity_breaks=check("PRICE_QUANTITY_BREAKS", self.price_quantity_breaks, tuple),
+                mass_quarantine_share=check("MASS_QUARANTINE_SHARE", self.mass_quarantine_share, Decimal),
+                stuck_order_minutes=check("STUCK_ORDER_MINUTES", self.stuck_order_minutes, int),
+                data_dir=check("SPARKLAYER_ERP_DATA_DIR", self.data_dir, str) if self.data_dir else "",
+            )
+            check.done()
+            self._values = _PolicyValues(**values)
+        return self._values
 
     def policy(self) -> str:
-        return str(settings.check("ORDER_PRICE_POLICY", self.price_policy))
+        return self.values().price_policy.value
 
     def tolerance(self) -> Decimal:
-        return Decimal(str(settings.check("ORDER_PRICE_TOLERANCE", self.price_tolerance)))
+        return self.values().price_tolerance
 
     def tax_rate(self) -> Decimal:
-        return Decimal(str(settings.check("ORDER_TAX_RATE_PERCENT", self.tax_rate_percent)))
+        return self.values().tax_rate_percent
 
     def overlap(self) -> int:
-        return int(settings.check("ORDER_OVERLAP_SECONDS", self.overlap_seconds))
+        return self.values().overlap_seconds
 
     def orders_per_tick(self) -> int:
-        return max(1, int(settings.check("ORDER_PAGE_SIZE", self.page_size)))
+        return max(1, self.values().page_size)
 
     def safety_buffer(self) -> int:
-        return int(settings.check("STOCK_SAFETY_BUFFER", self.stock_safety_buffer))
+        return self.values().stock_safety_buffer
 
     def quantity_breaks(self) -> tuple[int, ...]:
-        return tuple(settings.check("PRICE_QUANTITY_BREAKS", self.price_quantity_breaks))  # type: ignore[arg-type]
+        return self.values().quantity_breaks
 
     def quarantine_share_limit(self) -> Decimal:
-        return Decimal(str(settings.check("MASS_QUARANTINE_SHARE", self.mass_quarantine_share)))
+        return self.values().mass_quarantine_share
 
     def stuck_after_minutes(self) -> int:
-        return int(settings.check("STUCK_ORDER_MINUTES", self.stuck_order_minutes))
+        return self.values().stuck_order_minutes
 
-    def output_dir(self):
-        from pathlib import Path
-
-        folder = Path(str(settings.check("SPARKLAYER_ERP_DATA_DIR", self.data_dir))) if self.data_dir \
-            else settings.data_dir()
+    def output_dir(self) -> Path:
+        folder = Path(self.values().data_dir or settings.data_dir())
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
@@ -219,9 +439,17 @@ def env_or_default(env: str) -> str | dg.EnvVar:
     return setting.default or ""
 
 
+def env_or_default_int(env: str) -> int:
+    """``env_or_default`` for a whole-number field: ``dg.EnvVar.int`` when set (a value that is not a whole
+    number fails naming the variable), else the default as an ``int``."""
+    if os.environ.get(env):
+        return dg.EnvVar.int(env)
+    return int(str(SETTINGS[env].default))
+
+
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """Every resource the definitions use, fed from the settings table."""
-    e = env_or_default
+    e, i = env_or_default, env_or_default_int
     return {
         "ledger": LedgerResource(database_url=e("LEDGER_DATABASE_URL"), data_dir=e("SPARKLAYER_ERP_DATA_DIR")),
         "sparklayer": SparkLayerResource(
@@ -234,10 +462,10 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "policy": PolicyResource(
             price_policy=e("ORDER_PRICE_POLICY"), price_tolerance=e("ORDER_PRICE_TOLERANCE"),
             tax_rate_percent=e("ORDER_TAX_RATE_PERCENT"),
-            overlap_seconds=e("ORDER_OVERLAP_SECONDS"), page_size=e("ORDER_PAGE_SIZE"),
-            stock_safety_buffer=e("STOCK_SAFETY_BUFFER"), mass_quarantine_share=e("MASS_QUARANTINE_SHARE"),
+            overlap_seconds=i("ORDER_OVERLAP_SECONDS"), page_size=i("ORDER_PAGE_SIZE"),
+            stock_safety_buffer=i("STOCK_SAFETY_BUFFER"), mass_quarantine_share=e("MASS_QUARANTINE_SHARE"),
             price_quantity_breaks=e("PRICE_QUANTITY_BREAKS"),
-            stuck_order_minutes=e("STUCK_ORDER_MINUTES"), data_dir=e("SPARKLAYER_ERP_DATA_DIR"),
+            stuck_order_minutes=i("STUCK_ORDER_MINUTES"), data_dir=e("SPARKLAYER_ERP_DATA_DIR"),
         ),
         "alerts": AlertsResource(
             **{f"urls_{t.lower()}": e(f"ALERT_URLS_{t}") for t in TEAMS},

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,6 +74,15 @@ def _hour(name: str, value: str) -> int:
     return hour
 
 
+def _timezone(name: str, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"{name} must be an IANA time zone such as Europe/London, America/New_York or UTC, "
+                           f"got {value!r}") from None
+    return value
+
+
 def _share(name: str, value: str) -> Decimal:
     number = _positive_decimal(name, value)
     if number > 1:
@@ -123,6 +133,9 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("LEDGER_DATABASE_URL", "", _db_url,
             "The integration ledger. Empty: a SQLite file in the data folder. "
             "PostgreSQL: postgresql+psycopg2://user:pass@host:5432/db"),
+    Setting("HANDOFF_RETENTION_DAYS", "7", _positive_int,
+            "Days (at least 1) an asset output handed from one run to the next (an ERP extract for its push, "
+            "a month's reconciliation for its check) stays in the ledger database after its last run."),
     Setting("SPARKLAYER_BASE_URL", "http://127.0.0.1:8700", _url,
             "SparkLayer API root: https://app.sparklayer.io (live), https://test.app.sparklayer.io (test), "
             "or the local sandbox."),
@@ -160,9 +173,21 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("ORDER_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
             "on: the order sensor and order schedules start running when the code location loads "
             "(otherwise turn them on in the UI's Automation tab)."),
-    Setting("MASTERDATA_STOCK_CRON", "*/5 * * * *", _text, "When stock is pushed to SparkLayer (cron, UTC)."),
+    Setting("MASTERDATA_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+            "on: the master-data schedules (stock, customers, prices, pack sizes to SparkLayer) start running "
+            "when the code location loads (otherwise turn them on in the UI's Automation tab)."),
+    Setting("MONITORING_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+            "on: the drift monitor, the exceptions/alerts schedule and the run-failure alert sensor start "
+            "running when the code location loads (otherwise turn them on in the UI's Automation tab)."),
+    Setting("MONTH_END_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+            "on: the month-end reconciliation schedule starts running when the code location loads "
+            "(otherwise turn it on in the UI's Automation tab)."),
+    Setting("DRY_RUN", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+            "on: compute every write to SparkLayer and the ERP and report it, send none; the ledger is then a "
+            "scratch copy (ledger-dry-run.sqlite in the data folder). For the first run against live systems."),
+    Setting("MASTERDATA_STOCK_CRON", "*/5 * * * *", _text, "When stock is pushed to SparkLayer (cron, company time: COMPANY_TIMEZONE)."),
     Setting("MASTERDATA_HOURLY_CRON", "7 * * * *", _text,
-            "When customers, credit status, prices and pack sizes are pushed (cron, UTC)."),
+            "When customers, credit status, prices and pack sizes are pushed (cron, company time: COMPANY_TIMEZONE)."),
     *[Setting(f"ALERT_URLS_{team}", "", _optional,
               f"Where the {team.lower()} team's alerts go: Apprise URLs separated by spaces or commas, e.g. "
               "mailtos://user:pass@smtp.office365.com?to=finance@acme.example&mode=starttls slack://… "
@@ -170,8 +195,11 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
       for team in TEAMS],
     Setting("DAGSTER_UI_URL", "http://127.0.0.1:3000", _url,
             "The Dagster UI address people open from an alert (every alert links to its page there)."),
+    Setting("COMPANY_TIMEZONE", "Europe/London", _timezone,
+            "The company's time zone (IANA name, e.g. Europe/London): the month and day an order belongs to "
+            "(month-end partitions, reconciliation), every schedule's cron and the digest hour are in it."),
     Setting("ALERT_DIGEST_HOUR", "7", lambda name, value: _hour(name, value),
-            "Hour of the daily digest of open exceptions, 0-23, in UTC (for now)."),
+            "Hour of the daily digest of open exceptions, 0-23, in company time (COMPANY_TIMEZONE)."),
     Setting("ALERT_SMTP_HOST", "", _optional, "DEPRECATED (use ALERT_URLS_<TEAM>): SMTP server, plain SMTP."),
     Setting("ALERT_SMTP_PORT", "25", _positive_int, "DEPRECATED (use ALERT_URLS_<TEAM>): SMTP port."),
     Setting("ALERT_SMTP_FROM", "sparklayer-erp@localhost", _text,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from sqlalchemy.engine import URL
+
+from sparklayer_erp_tests import pg
 
 pytest_plugins = ["sparklayer_erp_tests.conftest_tryton"]
 
@@ -15,3 +20,21 @@ def _demo_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("SPARKLAYER_ERP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SPARKLAYER_ERP_ENV_FILE", "")  # a developer's .env never leaks into a test
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> URL:
+    """The PostgreSQL server of this session (SPARKLAYER_ERP_TEST_PG_URL, else 127.0.0.1:5432 if it answers,
+    else a throw-away cluster started now and removed at session end; its URL is exported for subprocesses)."""
+    return pg.require_server()
+
+
+@pytest.fixture
+def pg_url(pg_server: URL) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    with pg.temporary_database("sle_test", pg_server) as url:
+        yield url.render_as_string(hide_password=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    pg.SESSION.stop()  # the throw-away PostgreSQL, if this session started one

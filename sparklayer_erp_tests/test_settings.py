@@ -50,21 +50,78 @@ def test_missing_secret_fails_at_run_time_naming_the_variable(monkeypatch):
         pass
 
 
-def test_env_var_is_resolved_and_checked_by_the_resource(monkeypatch):
+def _setup_failure(key: str, resource) -> str:
+    """The set-up of one resource fails; returns what the run's error says (Dagster's wrapper and its cause)."""
+    with pytest.raises(dg.DagsterResourceFunctionError) as excinfo, dg.build_resources({key: resource}):
+        pass  # never reached: the resource's set-up checks every value before any client exists
+    cause = excinfo.value.__cause__
+    assert isinstance(cause, settings.SettingError)
+    return f"{excinfo.value}\n{cause}"
+
+
+def test_a_malformed_variable_fails_at_setup_naming_it_and_never_echoing_a_secret(monkeypatch):
     monkeypatch.setenv("SPARKLAYER_BASE_URL", "not a url")
     monkeypatch.setenv("SPARKLAYER_CLIENT_SECRET", "s3cret-value")
-    with dg.build_resources({"sparklayer": build_resources()["sparklayer"]}) as res:
-        assert res.sparklayer.base_url == "not a url"
-        with pytest.raises(settings.SettingError, match="SPARKLAYER_BASE_URL") as excinfo:
-            res.sparklayer.client()
-        assert "s3cret-value" not in str(excinfo.value)
+    resource = build_resources()["sparklayer"]
+    assert isinstance(resource.base_url, dg.EnvVar)  # resolved at run time, not when the code loads
+    message = _setup_failure("sparklayer", resource)
+    assert "SPARKLAYER_BASE_URL must be an http" in message and "s3cret-value" not in message
+
+
+def test_every_bad_variable_of_a_resource_is_named_at_once_and_passwords_in_urls_are_masked(monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", "mysql://ledger:hunter2@db.internal/ledger")
+    message = _setup_failure("ledger", build_resources()["ledger"])
+    assert "LEDGER_DATABASE_URL must be a sqlite" in message
+    assert "hunter2" not in message and "ledger:***@db.internal" in message
+
+    monkeypatch.setenv("ORDER_OVERLAP_SECONDS", "-5")
+    monkeypatch.setenv("MASS_QUARANTINE_SHARE", "20")
+    message = _setup_failure("policy", build_resources()["policy"])
+    assert "ORDER_OVERLAP_SECONDS must not be negative" in message and "MASS_QUARANTINE_SHARE is a share" in message
+
+
+def test_a_whole_number_that_is_not_one_fails_at_setup_naming_its_variable(monkeypatch):
+    monkeypatch.setenv("ORDER_PAGE_SIZE", "ten")
+    policy = build_resources()["policy"]
+    with pytest.raises(dg.DagsterInvalidConfigError, match='env variable "ORDER_PAGE_SIZE"'), \
+            dg.build_resources({"policy": policy}):
+        pass
+    monkeypatch.setenv("ORDER_PAGE_SIZE", "25")
+    with dg.build_resources({"policy": policy}) as res:
+        assert res.policy.page_size == 25 and res.policy.orders_per_tick() == 25
+
+
+def test_a_blank_secret_fails_at_setup_naming_it(monkeypatch):
+    monkeypatch.setenv("ERP_PASSWORD", "   ")
+    assert "ERP_PASSWORD must not be empty" in _setup_failure("erp", build_resources()["erp"])
+
+
+def test_values_are_checked_once_per_setup_not_per_call(monkeypatch):
+    calls: list[str] = []
+    real = settings.check
+
+    def counted(env, value):
+        calls.append(env)
+        return real(env, value)
+
+    monkeypatch.setattr(settings, "check", counted)
+    with dg.build_resources({"policy": build_resources()["policy"]}) as res:
+        checked = len(calls)
+        assert checked >= 9  # every policy variable, at set-up
+        for _ in range(100):
+            res.policy.tolerance(), res.policy.overlap(), res.policy.orders_per_tick(), res.policy.policy()
+        assert len(calls) == checked
 
 
 def test_policy_values_are_typed():
-    policy = PolicyResource(price_tolerance="0.05", page_size="50", mass_quarantine_share="0.25")
+    policy = PolicyResource(price_tolerance="0.05", page_size=50, mass_quarantine_share="0.25",
+                            price_policy="erp_wins")
     assert policy.tolerance() == Decimal("0.05")
-    assert policy.orders_per_tick() == 50
+    assert policy.orders_per_tick() == 50 and policy.overlap() == 120
     assert policy.quarantine_share_limit() == Decimal("0.25")
+    assert policy.policy() == "erp_wins" and type(policy.policy()) is str
+    assert PolicyResource(page_size="7").page_size == 7  # a whole number given as text still works
+    assert isinstance(build_resources()["policy"].page_size, int)
 
 
 def test_sparklayer_resource_rejects_unknown_pack_size_mode():

@@ -7,8 +7,11 @@ see after clicking "Start" and "Materialize".
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import httpx
+
+from sparklayer_erp.plumbing import automation
 
 LOCATION = "sparklayer_erp"
 REPOSITORY = "__repository__"
@@ -61,6 +64,13 @@ def wait_for_location(url: str, timeout_s: float = 180) -> None:
             pass
         time.sleep(1)
     raise TimeoutError(f"the Dagster UI at {url} did not load location {LOCATION} in {timeout_s:.0f} s")
+
+
+def dagster_environment(base: Mapping[str, str], automation_on: bool) -> dict[str, str]:
+    """The environment the demo starts Dagster with: ``base`` with every ``*_AUTOMATION`` switch set to on
+    (``demo``) or off (``demo --no-automation``, whatever ``.env`` says), so schedules and sensors start
+    running with the code location, or all stay stopped."""
+    return {**base, **automation.all_on(automation_on)}
 
 
 def start_automation(url: str) -> list[str]:

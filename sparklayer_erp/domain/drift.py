@@ -127,6 +127,7 @@ class DriftConfig:
     stale_after: Mapping[str, dt.timedelta] = field(default_factory=lambda: DEFAULT_STALE_AFTER)  # per sync
     price_rule: PriceRule = PriceRule.ANY_LIST
     currency: str = "GBP"
+    timezone: dt.tzinfo = dt.UTC  # company time: the clock times people read in a finding
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -331,7 +332,7 @@ def stale_syncs(snap: DriftSnapshot, config: DriftConfig, now: dt.datetime, ix: 
         last = snap.sync_last_success.get(name)
         if last is None or now - _aware(last, "sync_last_success") > threshold:
             shown = ("it was set up" if last is None
-                     else f"{last.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC ({_age(now - last)} ago)")
+                     else f"{last.astimezone(config.timezone):%Y-%m-%d %H:%M %Z} ({_age(now - last)} ago)")
             out.append(problem("stale_sync", Entity.DATASET, name, dataset=name, last_success=shown,
                                threshold=_age(threshold)))
     return out

@@ -7,7 +7,7 @@ Pure: frames in, frames out; no I/O (the spreadsheet/CSV writers live in
 Inputs (column → meaning; money columns hold ``Decimal``):
 
 ``sl_orders``   purchase_id, visible_id, account_code (ERP code the customer maps to, nullable),
-                customer_sparklayer_id, payment_method, placed_at (tz-aware, UTC), status (SparkLayer display
+                customer_sparklayer_id, payment_method, placed_at (tz-aware), status (SparkLayer display
                 status, ``cancelled`` included), total_gross, total_paid; optional shipping_gross (needed only
                 when ``sl_lines`` is given). May hold orders of other months: only the month's are classified,
                 all ids count as "known" for the unknown-purchase check.
@@ -24,10 +24,13 @@ integer arithmetic, vectorised (a million orders in seconds; Python ``Decimal`` 
 be). Totals are sums of per-document rounded amounts, as the ledger sums documents. Every money column in the
 output frames is ``Decimal`` with two places again.
 
-Dates: the month is ``[month_start, month_end)`` in UTC — ``month_end`` is the first day of the next month,
-like a Dagster monthly partition's time window and ``ErpPort.list_orders_between``. Payments dated after
-``as_of`` are rewound (added back to what is due) and invoices dated after it do not count, so re-running an
-old month gives the picture as of its close.
+Dates: the month is ``[month_start, month_end)`` in the company's time zone (``timezone``, an IANA name or a
+``tzinfo``; UTC when not given) — ``month_end`` is the first day of the next month, like a Dagster monthly
+partition's time window and ``ErpPort.list_orders_between``. An order belongs to the month of its
+``placed_at`` in that zone: 2026-06-30 23:30 UTC is 1 July 00:30 in Europe/London, a July order there.
+ERP dates (order, invoice, due, payment) are the ERP's calendar days, already company days. Payments dated
+after ``as_of`` are rewound (added back to what is due) and invoices dated after it do not count, so
+re-running an old month gives the picture as of its close.
 """
 
 from __future__ import annotations
@@ -298,8 +301,9 @@ def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:
         raise ValueError(f"{name} lacks column(s) {missing}")
 
 
-def _utc_ts(day: dt.date) -> pd.Timestamp:
-    return pd.Timestamp(day.year, day.month, day.day, tz="UTC")
+def _midnight(day: dt.date, timezone: str | dt.tzinfo) -> pd.Timestamp:
+    """The instant ``day`` begins in ``timezone`` (a wall-clock midnight, whatever the offset that day)."""
+    return pd.Timestamp(day.year, day.month, day.day).tz_localize(timezone, nonexistent="shift_forward")
 
 
 def _days(col: pd.Series) -> np.ndarray:
@@ -341,8 +345,11 @@ def reconcile_month(
     amount_tolerance_pence: int = 0,
     sl_lines: pd.DataFrame | None = None,
     known_purchase_ids: Iterable[str] = (),
+    timezone: str | dt.tzinfo = "UTC",
 ) -> ReconResult:
     """Classify every SparkLayer order placed in ``[month_start, month_end)`` and total the month.
+
+    ``timezone``: the company's zone; the month's days begin and end at midnight there.
 
     ``amount_tolerance_pence``: an absolute difference up to this many pence is not a mismatch.
     ``sl_lines``: when given (with ``sl_orders.shipping_gross``), each order's lines + shipping must add up
@@ -363,7 +370,7 @@ def reconcile_month(
     tol = int(amount_tolerance_pence)
     as_of_day = _day_number(as_of)
 
-    sl = _month_orders(sl_orders, month_start, month_end, with_shipping=sl_lines is not None)
+    sl = _month_orders(sl_orders, month_start, month_end, timezone, with_shipping=sl_lines is not None)
     erp = _match_erp_orders(sl, erp_orders)
     inv = _invoice_facts(sl.n, erp, erp_invoices, erp_payments, as_of_day)
     lines_total, lines_disagree = (None, np.zeros(sl.n, dtype=bool)) if sl_lines is None else \
@@ -403,12 +410,12 @@ class _SlSide:
         return len(self.frame)
 
 
-def _month_orders(sl_orders: pd.DataFrame, month_start: dt.date, month_end: dt.date, *,
-                  with_shipping: bool) -> _SlSide:
+def _month_orders(sl_orders: pd.DataFrame, month_start: dt.date, month_end: dt.date,
+                  timezone: str | dt.tzinfo, *, with_shipping: bool) -> _SlSide:
     placed = sl_orders["placed_at"]
     if not isinstance(placed.dtype, pd.DatetimeTZDtype):
-        raise ValueError("sl_orders.placed_at must be timezone-aware (UTC)")
-    in_month = (placed >= _utc_ts(month_start)) & (placed < _utc_ts(month_end))
+        raise ValueError("sl_orders.placed_at must be timezone-aware")
+    in_month = (placed >= _midnight(month_start, timezone)) & (placed < _midnight(month_end, timezone))
     sl = sl_orders.loc[in_month, list(SL_ORDER_COLUMNS) + (["shipping_gross"] if with_shipping else [])]
     sl = sl.assign(placed_at=sl["placed_at"].dt.tz_convert("UTC"))
     sl = sl.sort_values(["placed_at", "purchase_id"], kind="stable").reset_index(drop=True)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     CheckConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -173,3 +174,21 @@ class SyncStatusModel(Base):
     last_failure_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_counts: Mapped[dict[str, Any] | None]
+
+
+class HandoffModel(Base):
+    """One asset's output (per partition; ``""`` when unpartitioned) for the assets and checks that read it in
+    later runs, which may run on another machine: a container run launcher gives every run its own disk.
+
+    The newest value replaces the last; rows not rewritten for ``HANDOFF_RETENTION_DAYS`` are deleted.
+    """
+
+    __tablename__ = "handoffs"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)  # the asset key, "a/b"
+    partition: Mapped[str] = mapped_column(String(255), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    written_at: Mapped[dt.datetime] = mapped_column(index=True)

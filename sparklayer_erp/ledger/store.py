@@ -44,6 +44,7 @@ from sparklayer_erp.ledger.models import (
     AuditLogModel,
     CustomerLinkModel,
     ExceptionModel,
+    HandoffModel,
     OrderLinkModel,
     PushStateModel,
     SyncStatusModel,
@@ -833,3 +834,50 @@ class Ledger:
             rows = session.execute(select(SYNC_STATUS).order_by(SYNC_STATUS.c.name))
             return [_record(SyncStatus, row) for row in rows]
 
+    # ------------------------------------------------------------------ hand-offs between runs
+
+    def save_handoff(
+        self,
+        key: str,
+        partition: str,
+        *,
+        run_id: str,
+        format: str,
+        payload: bytes,
+        keep_days: int,
+        now: dt.datetime | None = None,
+    ) -> int:
+        """Store ``payload`` as the value of ``key``/``partition`` (replacing the last one) and, in the same
+        transaction, delete every hand-off not written for ``keep_days``; returns how many old rows went."""
+        _text(key, "key")
+        if keep_days < 1:
+            raise ValueError("hand-offs must be kept at least one day")
+        table: Table = HandoffModel.__table__  # type: ignore[assignment]
+        when = self._now(now)
+        values = {"run_id": run_id, "format": format, "payload": payload, "size_bytes": len(payload),
+                  "written_at": when}
+        stmt = self._insert(table).values(key=key, partition=partition, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key, table.c.partition], set_={k: stmt.excluded[k] for k in values}
+        )
+        with self._writing() as session:
+            session.execute(stmt)
+            gone = session.execute(delete(table).where(table.c.written_at < when - dt.timedelta(days=keep_days)))
+        return gone.rowcount  # type: ignore[attr-defined]
+
+    def load_handoff(self, key: str, partition: str) -> dict[str, Any] | None:
+        """The stored value of ``key``/``partition``: ``run_id``, ``format``, ``payload``, ``written_at``."""
+        table: Table = HandoffModel.__table__  # type: ignore[assignment]
+        stmt = select(table.c.run_id, table.c.format, table.c.payload, table.c.written_at).where(
+            table.c.key == key, table.c.partition == partition
+        )
+        with self._reading() as session:
+            row = session.execute(stmt).one_or_none()
+        return None if row is None else {**row._mapping, "payload": bytes(row.payload)}
+
+    def handoffs(self) -> list[dict[str, Any]]:
+        """What is stored (without the values): ``key``, ``partition``, ``run_id``, ``size_bytes``, ``written_at``."""
+        table: Table = HandoffModel.__table__  # type: ignore[assignment]
+        stmt = select(table.c.key, table.c.partition, table.c.run_id, table.c.size_bytes, table.c.written_at)
+        with self._reading() as session:
+            return [dict(r._mapping) for r in session.execute(stmt.order_by(table.c.key, table.c.partition))]

@@ -7,7 +7,7 @@ only what changed; ``master_data_resend_job`` (launched by hand, never scheduled
 full, to undo hand edits made in SparkLayer (``masterdata.resend``).
 
 Schedules are configurable with cron strings (``MASTERDATA_STOCK_CRON``, ``MASTERDATA_HOURLY_CRON``, read
-when the definitions load) and start running with the code location; stop them in the UI's Automation tab.
+when the definitions load) and start stopped unless ``MASTERDATA_AUTOMATION`` is on (``plumbing.automation``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import dagster as dg
 from dagster._utils.schedules import is_valid_cron_string
 
+from sparklayer_erp import settings
 from sparklayer_erp.masterdata.assets import (
     GROUP,
     MASTERDATA_ASSETS,
@@ -33,6 +34,7 @@ from sparklayer_erp.masterdata.assets import (
     sparklayer_stock,
 )
 from sparklayer_erp.masterdata.resend import RESEND_JOB_NAME
+from sparklayer_erp.plumbing import automation
 from sparklayer_erp.settings import SettingError
 
 STOCK_CRON_ENV = "MASTERDATA_STOCK_CRON"
@@ -87,14 +89,14 @@ MASTERDATA_JOBS = [master_data_stock_job, master_data_hourly_job, master_data_fu
 MASTERDATA_SCHEDULES = [
     dg.ScheduleDefinition(
         name="master_data_stock_schedule", job=master_data_stock_job,
-        cron_schedule=cron_from_env(STOCK_CRON_ENV, DEFAULT_STOCK_CRON), execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        cron_schedule=cron_from_env(STOCK_CRON_ENV, DEFAULT_STOCK_CRON), execution_timezone=str(settings.read("COMPANY_TIMEZONE")),
+        default_status=automation.schedule_status(automation.MASTERDATA),
         description="Stock to SparkLayer every few minutes (MASTERDATA_STOCK_CRON).",
     ),
     dg.ScheduleDefinition(
         name="master_data_customers_prices_schedule", job=master_data_hourly_job,
-        cron_schedule=cron_from_env(HOURLY_CRON_ENV, DEFAULT_HOURLY_CRON), execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        cron_schedule=cron_from_env(HOURLY_CRON_ENV, DEFAULT_HOURLY_CRON), execution_timezone=str(settings.read("COMPANY_TIMEZONE")),
+        default_status=automation.schedule_status(automation.MASTERDATA),
         description="Customers, credit status, prices and pack sizes to SparkLayer hourly "
                     "(MASTERDATA_HOURLY_CRON).",
     ),

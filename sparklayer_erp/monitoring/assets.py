@@ -15,10 +15,12 @@ No ``from __future__ import annotations`` here: Dagster reads the annotations as
 
 import datetime as dt
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import Field
 
+from sparklayer_erp import settings
 from sparklayer_erp.domain.drift import DriftConfig
 from sparklayer_erp.monitoring import watch as flow
 from sparklayer_erp.plumbing.failures import TRANSIENT_RETRY, failures_handled
@@ -48,13 +50,20 @@ class DriftMonitorConfig(dg.Config):
 class ExceptionsConfig(dg.Config):
     digest_hour_utc: int | None = Field(
         default=None, ge=0, le=23,
-        description="hour (UTC) of the daily digest for this run; empty: the ALERT_DIGEST_HOUR setting (7)")
+        description="hour (company time, COMPANY_TIMEZONE, despite the name) of the daily digest for this run; "
+                    "empty: the ALERT_DIGEST_HOUR setting (7)")
+
+
+def company_zone() -> ZoneInfo:
+    """``COMPANY_TIMEZONE``: the digest hour and the times people read in findings are in it."""
+    return ZoneInfo(str(settings.read("COMPANY_TIMEZONE")))
 
 
 def drift_config(config: DriftMonitorConfig, policy: PolicyResource) -> DriftConfig:
     return DriftConfig(stuck_after=dt.timedelta(minutes=policy.stuck_after_minutes()),
                        status_grace=dt.timedelta(minutes=config.status_grace_minutes),
-                       payment_grace=dt.timedelta(minutes=config.payment_grace_minutes))
+                       payment_grace=dt.timedelta(minutes=config.payment_grace_minutes),
+                       timezone=company_zone())
 
 
 def _findings_markdown(outcome: flow.DriftOutcome) -> str:
@@ -133,7 +142,7 @@ def _summary_table(summaries: list[flow.KindSummary], now: dt.datetime) -> dg.Ta
         "Every open exception of the integration, by owner team and kind, with how long it has been open and how "
         "often it was seen — what each team has to do today. New exceptions are announced once to their team "
         "(e-mail, Slack, Teams, … through Apprise: ALERT_URLS_<TEAM>), naming the order, customer or SKU and "
-        "linking to this page; a daily digest (ALERT_DIGEST_HOUR, UTC) lists what is still open, and the open "
+        "linking to this page; a daily digest (ALERT_DIGEST_HOUR, company time) lists what is still open, and the open "
         "exceptions are shown in SparkLayer's Data Sync log. Exceptions a person accepted (accept_exception_job) "
         "are listed separately and never alerted."
     ),
@@ -146,7 +155,7 @@ def integration_exceptions(context: dg.AssetExecutionContext, config: Exceptions
     store.record_sync_start(flow.EXCEPTIONS_SYNC_NAME)
     sent = flow.send_new_exception_alerts(store, routing, now)
     hour = config.digest_hour_utc if config.digest_hour_utc is not None else alerts.digest_hour()
-    digest = flow.send_digest_if_due(store, routing, now, hour)
+    digest = flow.send_digest_if_due(store, routing, now, hour, company_zone())
     if digest is not None:
         sent.merge(digest)
     reported: int | None | str

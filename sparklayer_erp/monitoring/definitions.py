@@ -8,9 +8,11 @@
 
 import dagster as dg
 
+from sparklayer_erp import settings
 from sparklayer_erp.monitoring.accept import accept_exception_job
 from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions
 from sparklayer_erp.monitoring.sensor import sync_failure_alerts
+from sparklayer_erp.plumbing import automation
 
 drift_monitor_job = dg.define_asset_job(
     "drift_monitor_job", selection=dg.AssetSelection.assets(drift_monitor),
@@ -21,12 +23,12 @@ exceptions_job = dg.define_asset_job(
     description="Refresh the exceptions view, send alerts and the daily digest, report to SparkLayer's sync log.",
 )
 drift_monitor_schedule = dg.ScheduleDefinition(
-    name="drift_monitor_schedule", job=drift_monitor_job, cron_schedule="*/5 * * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING, description="Every 5 minutes.",
+    name="drift_monitor_schedule", job=drift_monitor_job, cron_schedule="*/5 * * * *", execution_timezone=str(settings.read("COMPANY_TIMEZONE")),
+    default_status=automation.schedule_status(automation.MONITORING), description="Every 5 minutes.",
 )
 exceptions_schedule = dg.ScheduleDefinition(
-    name="exceptions_schedule", job=exceptions_job, cron_schedule="1-59/5 * * * *", execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    name="exceptions_schedule", job=exceptions_job, cron_schedule="1-59/5 * * * *", execution_timezone=str(settings.read("COMPANY_TIMEZONE")),
+    default_status=automation.schedule_status(automation.MONITORING),
     description="Every 5 minutes, one minute after the drift monitor: alerts go out within minutes.",
 )
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from sparklayer_erp.monitoring import watch as flow
 from sparklayer_erp.monitoring.accept import ACCEPT_JOB_NAME
+from sparklayer_erp.plumbing import automation
 from sparklayer_erp.resources import AlertsResource, LedgerResource
 
 
@@ -20,7 +21,7 @@ def _succeeded_since(instance: dg.DagsterInstance, job_name: str):
 
 @dg.run_failure_sensor(
     name="sync_failure_alerts",
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=automation.sensor_status(automation.MONITORING),
     description="Tells operations when a sync run fails (ALERT_URLS_OPERATIONS: e-mail, chat, …), with a link to "
                 "the failed run, once per outage: again only after that sync succeeded in between, or as a "
                 "reminder after six hours.",

@@ -468,14 +468,21 @@ def send_new_exception_alerts(ledger: Ledger, routing: AlertRouting, now: dt.dat
     return report
 
 
-def digest_slot(now: dt.datetime, hour: int) -> dt.datetime:
-    """The latest daily digest time (``hour`` o'clock UTC) at or before ``now``."""
-    today = now.astimezone(dt.UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
-    return today if today <= now else today - dt.timedelta(days=1)
+def digest_slot(now: dt.datetime, hour: int, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """The latest daily digest time (``hour`` o'clock on the wall clock of ``zone``, the company's time zone)
+    at or before ``now``, as a UTC instant. 07:00 in Europe/London is 06:00 UTC in summer, 07:00 in winter."""
+    local = now.astimezone(zone)
+    slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if slot > now:
+        day = local.date() - dt.timedelta(days=1)
+        slot = dt.datetime.combine(day, dt.time(hour), tzinfo=zone)
+    return slot.astimezone(dt.UTC)
 
 
-def send_digest_if_due(ledger: Ledger, routing: AlertRouting, now: dt.datetime, hour: int = 7) -> AlertReport | None:
-    """The daily digest of everything still open, per team, once per day after ``hour`` (UTC).
+def send_digest_if_due(ledger: Ledger, routing: AlertRouting, now: dt.datetime, hour: int = 7,
+                       zone: dt.tzinfo = dt.UTC) -> AlertReport | None:
+    """The daily digest of everything still open, per team, once per day after ``hour`` in ``zone`` (company
+    time: the assets pass ``COMPANY_TIMEZONE``).
 
     The first run only starts the clock: a digest right after installing would repeat the new-exception
     alerts sent in the same run.
@@ -485,7 +492,7 @@ def send_digest_if_due(ledger: Ledger, routing: AlertRouting, now: dt.datetime, 
     if last is None:
         ledger.record_sync_success(DIGEST_SYNC_NAME, {"teams": 0, "note": "digest clock started"})
         return None
-    if last >= digest_slot(now, hour):
+    if last >= digest_slot(now, hour, zone):
         return None
     report = AlertReport()
     for alert in digest_alerts(alert_items(ledger.open_exceptions()), now, routing.ui_url):

@@ -1,17 +1,18 @@
 """Month-end reconciliation as a monthly-partitioned asset with a blocking close-ready check.
 
-One partition per calendar month (UTC). Materialising a month reads every SparkLayer order placed in it,
-matches it to the ERP's order, invoices and payments, classifies it, and writes the spreadsheet and CSV files
-finance opens (``<data dir>/reconciliation/<YYYY-MM>/``). The check ``month_is_close_ready`` passes only when
-no order is in a class that needs someone to act; its metadata says which classes block, who must act and
-what to do. The schedule reconciles the previous month at 06:00 UTC on the 1st; any month can be run (again)
-from the UI — a re-run gives the same answer and replaces the files.
+One partition per calendar month in company time (``COMPANY_TIMEZONE``). Materialising a month reads every
+SparkLayer order placed in it, matches it to the ERP's order, invoices and payments, classifies it, and writes
+the spreadsheet and CSV files finance opens (``<data dir>/reconciliation/<YYYY-MM>/``). The check
+``month_is_close_ready`` passes only when no order is in a class that needs someone to act; its metadata says
+which classes block, who must act and what to do. The schedule reconciles the previous month at 06:00 company
+time on the 1st; any month can be run (again) from the UI — a re-run gives the same answer and replaces the files.
 
 No ``from __future__ import annotations`` here: Dagster reads the annotations as real types.
 """
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import Field
@@ -34,7 +35,7 @@ class MonthEndConfig(dg.Config):
 
 def _as_of(config: MonthEndConfig, month: flow.Month) -> dt.date:
     if not config.as_of:
-        return month.default_as_of(dt.datetime.now(dt.UTC).date())
+        return month.default_as_of(month.today())
     try:
         return dt.date.fromisoformat(config.as_of)
     except ValueError:
@@ -89,7 +90,7 @@ ReconResultType = dg.DagsterType(
 def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEndConfig, ledger: LedgerResource,
                              sparklayer: SparkLayerResource, erp: ErpResource,
                              policy: PolicyResource) -> dg.Output[ReconResult]:
-    month = flow.Month.from_partition_key(context.partition_key)
+    month = flow.Month.from_partition_key(context.partition_key, ZoneInfo(monthly.timezone))
     as_of, tolerance = _as_of(config, month), _tolerance(config)
     with sparklayer.session() as client, erp.session() as port:
         frames = flow.build_month_frames(client, port, ledger.ledger(), month)

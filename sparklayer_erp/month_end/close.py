@@ -1,5 +1,9 @@
 """Month-end reconciliation, without Dagster: read the month, reconcile, export for finance.
 
+Months are company months (``COMPANY_TIMEZONE``): an order belongs to the month of its placed time in
+company time, and the month's first and last instants are converted to UTC for the SparkLayer query; the ERP
+is asked by its own calendar days.
+
 ``build_month_frames`` reads every SparkLayer order *placed* in the month, the ERP's orders for them wherever
 they are dated (an order held in October and created in the ERP on 2 November is still October's), the ERP
 orders dated in the month (to find those claiming a SparkLayer purchase that does not exist), and their
@@ -22,14 +26,16 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
+from sparklayer_erp import settings
 from sparklayer_erp.domain.models import ErpOrderStatus
 from sparklayer_erp.domain.reconciliation import (
     ERP_INVOICE_COLUMNS,
@@ -79,21 +85,41 @@ class FrameInvalid(ValueError):
         self.cases = cases
 
 
+def company_zone() -> ZoneInfo:
+    """``COMPANY_TIMEZONE``, read now (checked: an IANA zone name)."""
+    return ZoneInfo(str(settings.read("COMPANY_TIMEZONE")))
+
+
 @dataclass(frozen=True)
 class Month:
+    """A calendar month in company time: its days, and the UTC instants it begins and ends at."""
+
     start: dt.date  # first day
     end: dt.date  # first day of the next month (exclusive), like a Dagster monthly partition
+    zone: dt.tzinfo = field(default_factory=company_zone)  # the company's time zone
 
     @classmethod
-    def of(cls, day: dt.date) -> Month:
+    def of(cls, day: dt.date, zone: dt.tzinfo | None = None) -> Month:
         start = day.replace(day=1)
         end = (start + dt.timedelta(days=32)).replace(day=1)
-        return cls(start, end)
+        return cls(start, end, zone or company_zone())
 
     @classmethod
-    def from_partition_key(cls, key: str) -> Month:
+    def from_partition_key(cls, key: str, zone: dt.tzinfo | None = None) -> Month:
         """``2026-10-01`` (a monthly partition key) → October 2026."""
-        return cls.of(dt.date.fromisoformat(key))
+        return cls.of(dt.date.fromisoformat(key), zone)
+
+    @classmethod
+    def containing(cls, moment: dt.datetime, zone: dt.tzinfo | None = None) -> Month:
+        """The company month ``moment`` falls in: 2026-06-30 23:30 UTC is July in Europe/London."""
+        if moment.tzinfo is None:
+            raise ValueError("moment must be timezone-aware")
+        zone = zone or company_zone()
+        return cls.of(moment.astimezone(zone).date(), zone)
+
+    @property
+    def partition_key(self) -> str:
+        return self.start.isoformat()
 
     @property
     def label(self) -> str:
@@ -107,11 +133,21 @@ class Month:
         """The month's last day once it is over; today while it is still running."""
         return min(today, self.last_day)
 
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The company's calendar day at ``now`` (default: this moment)."""
+        return (now or dt.datetime.now(dt.UTC)).astimezone(self.zone).date()
+
     def starts_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.start, dt.time.min, tzinfo=dt.UTC)
+        """Midnight of the first day in company time, as a UTC instant."""
+        return _midnight_utc(self.start, self.zone)
 
     def ends_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.end, dt.time.min, tzinfo=dt.UTC)
+        """Midnight of the next month's first day in company time, as a UTC instant (exclusive)."""
+        return _midnight_utc(self.end, self.zone)
+
+
+def _midnight_utc(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -240,6 +276,7 @@ def reconcile(frames: MonthFrames, month: Month, as_of: dt.date, amount_toleranc
         as_of=as_of, month_start=month.start, month_end=month.end,
         amount_tolerance_pence=int(to_pence([amount_tolerance])[0]),
         sl_lines=sl_lines if with_lines else None, known_purchase_ids=frames.known_purchase_ids,
+        timezone=month.zone,
     )
     validate_result(result)
     return result

@@ -2,10 +2,13 @@
 (``partitions.py``), the blocking close-ready check, the job and the schedule for the month that just ended."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
+from sparklayer_erp.month_end.partitions import COMPANY_TIMEZONE
+from sparklayer_erp.plumbing import automation
 
 month_end_job = dg.define_asset_job(
     "month_end_job", selection=dg.AssetSelection.assets(month_end_reconciliation),
@@ -13,15 +16,19 @@ month_end_job = dg.define_asset_job(
 )
 
 
-def previous_month_key(moment: dt.datetime | None) -> str:
-    """The partition key of the month before ``moment`` (``2026-10-01`` for any time in November 2026)."""
-    day = (moment or dt.datetime.now(dt.UTC)).date().replace(day=1) - dt.timedelta(days=1)
+def previous_month_key(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
+    """The partition key of the month before ``moment`` in company time (``2026-10-01`` for any time in
+    November 2026 there). ``zone``: default ``COMPANY_TIMEZONE``; a naive ``moment`` is taken as UTC."""
+    moment = moment or dt.datetime.now(dt.UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(zone or ZoneInfo(COMPANY_TIMEZONE))
+    day = local.date().replace(day=1) - dt.timedelta(days=1)
     return day.replace(day=1).isoformat()
 
 
-@dg.schedule(cron_schedule="0 6 1 * *", job=month_end_job, execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="06:00 UTC on the 1st: reconcile the month that just ended.")
+@dg.schedule(cron_schedule="0 6 1 * *", job=month_end_job, execution_timezone=COMPANY_TIMEZONE,
+             default_status=automation.schedule_status(automation.MONTH_END),
+             description="06:00 company time (COMPANY_TIMEZONE) on the 1st: reconcile the month that just ended.")
 def month_end_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     key = previous_month_key(context.scheduled_execution_time)
     return dg.RunRequest(run_key=f"month-end-{key}", partition_key=key)

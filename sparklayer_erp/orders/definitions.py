@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from sparklayer_erp import settings
 from sparklayer_erp.orders.assets import (
     WRITER_TAG,
     erp_card_payments,
@@ -15,7 +16,8 @@ from sparklayer_erp.orders.assets import (
     erp_sales_orders,
     sparklayer_order_status,
 )
-from sparklayer_erp.orders.sensor import ORDER_SYNC_JOB, default_status, order_sensor
+from sparklayer_erp.orders.sensor import ORDER_SYNC_JOB, order_sensor
+from sparklayer_erp.plumbing import automation
 
 ORDER_SYNC_ASSETS = [erp_sales_orders]
 ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, sparklayer_order_status]
@@ -30,15 +32,14 @@ order_followup_job = dg.define_asset_job(
     description="Approvals of pay-on-account orders, card payments against invoices, ERP status back to SparkLayer.",
 )
 
-_automation = dg.DefaultScheduleStatus(default_status().value)
 order_followup_schedule = dg.ScheduleDefinition(
-    name="order_followup_schedule", job=order_followup_job, cron_schedule="*/2 * * * *",
-    default_status=_automation, tags=WRITER_TAG,
+    name="order_followup_schedule", job=order_followup_job, cron_schedule="*/2 * * * *", execution_timezone=str(settings.read("COMPANY_TIMEZONE")),
+    default_status=automation.schedule_status(automation.ORDERS), tags=WRITER_TAG,
     description="Every 2 minutes: approvals, card payments, ERP status back to SparkLayer.",
 )
 order_sweep_schedule = dg.ScheduleDefinition(
-    name="order_sweep_schedule", job=order_sync_job, cron_schedule="*/10 * * * *",
-    default_status=_automation, tags=WRITER_TAG,
+    name="order_sweep_schedule", job=order_sync_job, cron_schedule="*/10 * * * *", execution_timezone=str(settings.read("COMPANY_TIMEZONE")),
+    default_status=automation.schedule_status(automation.ORDERS), tags=WRITER_TAG,
     description="Every 10 minutes: re-read the last 24 hours of SparkLayer orders and retry held ones "
                 "(never trust the sensor's cursor alone).",
 )

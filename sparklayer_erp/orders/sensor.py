@@ -12,7 +12,6 @@ succeeded: exactly-once lives in the ledger and the ERP lookup, and the sweep sc
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 
 import dagster as dg
@@ -21,6 +20,7 @@ from sparklayer_erp import settings
 from sparklayer_erp.domain.order_polling import PollCursor, SeenPurchase, TickPlan, plan_tick, window_start
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.orders.assets import WRITER_TAG
+from sparklayer_erp.plumbing import automation
 from sparklayer_erp.resources import LedgerResource, PolicyResource, SparkLayerResource
 from sparklayer_erp.sparklayer import contract
 from sparklayer_erp.sparklayer.client import SparkLayerClient
@@ -29,16 +29,10 @@ from sparklayer_erp.sparklayer.models import Purchase
 FIRST_LOOKBACK_S = 24 * 3600  # a brand-new cursor starts one day back (older orders: run a sweep by hand)
 MAX_PAGES_PER_TICK = 5  # bounded reads: a tick must finish well inside the sensor's gRPC timeout
 ORDER_SYNC_JOB = "order_sync_job"  # defined in orders/definitions.py (named here to keep the import one way)
-AUTOMATION_ENV = "ORDER_AUTOMATION"  # "on": sensor and order schedules start RUNNING (demo, benchmarks)
 
 
 def poll_seconds() -> int:
     return int(settings.read("ORDER_POLL_SECONDS")) or 10  # type: ignore[arg-type]
-
-
-def default_status() -> dg.DefaultSensorStatus:
-    on = os.environ.get(AUTOMATION_ENV, "").strip().lower() in ("1", "on", "true", "yes")
-    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
 
 def _seen(purchases: Iterable[Purchase]) -> list[SeenPurchase]:
@@ -87,7 +81,7 @@ def run_request_for(plan: TickPlan) -> dg.RunRequest:
     name="order_sensor",
     job_name=ORDER_SYNC_JOB,
     minimum_interval_seconds=poll_seconds(),
-    default_status=default_status(),
+    default_status=automation.sensor_status(automation.ORDERS),  # ORDER_AUTOMATION; else STOPPED
     description="Looks for new, cancelled and changed SparkLayer orders every ORDER_POLL_SECONDS and starts "
                 "the order sync for them (at most ORDER_PAGE_SIZE per run).",
 )

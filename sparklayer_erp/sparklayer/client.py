@@ -1,6 +1,7 @@
 """The one SparkLayer client the integration uses (sync httpx; Dagster-free — resources.py wraps it).
 
-What it takes care of so that callers do not: the client-credentials token (cached, renewed
+What it takes care of so that callers do not: the client-credentials token (cached once per process for
+every client of the same base URL, site and client id — ``TokenCache`` — renewed
 ``contract.TOKEN_RENEW_BEFORE_S`` before expiry, renewed once on a 401), the headers every call needs,
 typed errors from RFC 7807 bodies, the retry rules (``retry``), client-side pacing (``ratelimit``), the two
 pagination styles, batching with progress logs, and exact Decimal money on the wire (``wire``).
@@ -20,7 +21,10 @@ errors are re-raised without their (header-carrying) httpx request attached.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
+import os
 import random
 import threading
 import time
@@ -121,6 +125,73 @@ class _Token:
     renew_at: float  # on the client's monotonic clock
 
 
+_FINGERPRINT_KEY = os.urandom(32)  # per process: a fingerprint is useless outside it
+
+
+def _fingerprint(secret: str) -> bytes:
+    """Tells two secrets apart without keeping either (a keyed hash, never logged)."""
+    return hmac.new(_FINGERPRINT_KEY, secret.encode("utf-8"), hashlib.sha256).digest()
+
+
+class TokenCache:
+    """The access token of one (base URL, site id, client id), shared by every client in the process.
+
+    A sensor builds a client per tick; with the cache they all use one token until it is due for renewal
+    (``contract.TOKEN_RENEW_BEFORE_S`` before expiry) instead of fetching one per tick. The secret is not
+    part of the key: the entry remembers a keyed fingerprint of the secret that fetched the token and a client
+    holding another secret never gets it (it fetches its own, replacing the entry). ``lock`` serialises the
+    fetches of every thread (sensors run in threads); the old tokens are kept only to scrub error text.
+    """
+
+    _registry: dict[tuple[str, str, str, int], TokenCache] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock  # renew_at is on this clock; also keeps id(clock) in the key unique
+        self.lock = threading.Lock()
+        self.token: _Token | None = None
+        self.fingerprint: bytes | None = None
+        self.old_tokens: list[_Secret] = []
+
+    def __repr__(self) -> str:
+        return f"TokenCache(cached={self.token is not None})"
+
+    @classmethod
+    def shared(cls, base_url: str, site_id: str, client_id: str, clock: Clock) -> TokenCache:
+        """The process's cache for this API client (one per clock too: expiry is measured on it)."""
+        key = (base_url, site_id, client_id, id(clock))
+        with cls._registry_lock:
+            cache = cls._registry.get(key)
+            if cache is None or cache.clock is not clock:
+                cache = cls._registry[key] = cls(clock)
+            return cache
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every cached token of the process (tests; a rotated secret also replaces its entry)."""
+        with cls._registry_lock:
+            cls._registry.clear()
+
+    def valid_for(self, fingerprint: bytes) -> _Token | None:
+        token = self.token
+        if token is None or self.fingerprint != fingerprint or self.clock.monotonic() >= token.renew_at:
+            return None
+        return token
+
+    def store(self, token: _Token, fingerprint: bytes) -> None:
+        if self.token is not None:
+            self.old_tokens.append(self.token.value)
+            del self.old_tokens[:-5]
+        self.token, self.fingerprint = token, fingerprint
+
+    def known_tokens(self) -> list[str]:
+        current = [self.token.value.reveal()] if self.token is not None else []
+        return [*(t.reveal() for t in self.old_tokens), *current]
+
+
+SYSTEM_CLOCK = SystemClock()  # the one real clock, so every real client shares one token per API client
+
+
 def _seg(value: str) -> str:
     """One URL path segment (SKUs may contain '/', emails '@' and '+')."""
     return urllib.parse.quote(str(value), safe="")
@@ -159,7 +230,8 @@ class SparkLayerClient:
         self.site_id = site_id
         self.client_id = client_id
         self._secret = _Secret(client_secret)
-        self._clock = clock or SystemClock()
+        self._fingerprint = _fingerprint(client_secret)
+        self._clock = clock or SYSTEM_CLOCK
         self._rng = rng or random.Random()
         self._policy = RetryPolicy(max_attempts, max_total_wait_s, backoff_initial_s, backoff_max_s)
         self._bucket = (
@@ -169,9 +241,7 @@ class SparkLayerClient:
         self.stock_batch_size = stock_batch_size
         self.progress_every = progress_every
         self.stats = ClientStats()
-        self._token: _Token | None = None
-        self._old_tokens: list[_Secret] = []  # kept only to scrub them from error text
-        self._token_lock = threading.Lock()
+        self._tokens = TokenCache.shared(self.base_url, site_id, client_id, self._clock)
         self._stats_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -195,18 +265,24 @@ class SparkLayerClient:
     # ------------------------------------------------------------------------------------------ token
 
     def get_token(self) -> str:
-        """A valid access token (cached; renewed ``TOKEN_RENEW_BEFORE_S`` before it expires)."""
-        with self._token_lock:
-            if self._token is None or self._clock.monotonic() >= self._token.renew_at:
-                self._token = self._fetch_token()
-            return self._token.value.reveal()
+        """A valid access token (cached for the process; renewed ``TOKEN_RENEW_BEFORE_S`` before it expires)."""
+        cache = self._tokens
+        with cache.lock:
+            token = cache.valid_for(self._fingerprint)
+            if token is None:
+                token = self._fetch_token()
+                cache.store(token, self._fingerprint)
+            return token.value.reveal()
 
     def _renew_token_after_401(self, rejected: str) -> str:
-        with self._token_lock:
-            # Another thread may already have renewed it; only fetch if ours is the rejected one.
-            if self._token is None or self._token.value.reveal() == rejected:
-                self._token = self._fetch_token()
-            return self._token.value.reveal()
+        cache = self._tokens
+        with cache.lock:
+            # Another client or thread may already have renewed it; only fetch if the cached one was rejected.
+            token = cache.token if cache.fingerprint == self._fingerprint else None
+            if token is None or token.value.reveal() == rejected:
+                token = self._fetch_token()
+                cache.store(token, self._fingerprint)
+            return token.value.reveal()
 
     def _fetch_token(self) -> _Token:
         body = {
@@ -226,9 +302,6 @@ class SparkLayerClient:
                 "SparkLayer token answer had no access_token", status=200, path=TOKEN_PATH
             )
         expires_in = float(doc.get("expires_in") or contract.TOKEN_LIFETIME_S)
-        if self._token is not None:
-            self._old_tokens.append(self._token.value)
-            del self._old_tokens[:-5]
         log.debug("obtained SparkLayer access token (expires in %.0fs)", expires_in)
         # renew TOKEN_RENEW_BEFORE_S ahead; a token shorter-lived than that is renewed at half-life instead
         lead = max(expires_in - contract.TOKEN_RENEW_BEFORE_S, expires_in / 2)
@@ -343,9 +416,7 @@ class SparkLayerClient:
 
     def _scrub(self, text: Any) -> Any:
         """Remove the secret and any token we hold from ``text`` (str or bytes)."""
-        secrets = [self._secret.reveal(), *(t.reveal() for t in self._old_tokens)]
-        if self._token is not None:
-            secrets.append(self._token.value.reveal())
+        secrets = [self._secret.reveal(), *self._tokens.known_tokens()]
         for secret in secrets:
             if not secret:
                 continue

@@ -1,6 +1,7 @@
 """Ledger fixtures: every ledger test runs on SQLite (a temp file) and on a real PostgreSQL database.
 
-PostgreSQL must answer (CI has it); set SPARKLAYER_ERP_ALLOW_NO_PG=1 to skip those cases locally.
+The PostgreSQL database comes from ``pg_url`` (sparklayer_erp_tests/conftest.py): the named server, else
+127.0.0.1:5432, else a throw-away cluster the session starts itself (sparklayer_erp_tests/pg.py).
 """
 
 from __future__ import annotations
@@ -9,10 +10,8 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.engine import URL
 
 from sparklayer_erp.ledger import Ledger
-from sparklayer_erp_tests.pg import require_server, temporary_database
 
 START = dt.datetime(2026, 1, 31, 23, 0, tzinfo=dt.UTC)
 
@@ -29,18 +28,6 @@ class Clock:
     def advance(self, **delta: float) -> dt.datetime:
         self.now += dt.timedelta(**delta)
         return self.now
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> URL:
-    return require_server()
-
-
-@pytest.fixture
-def pg_url(pg_server: URL) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
-    with temporary_database("sle_ledger", pg_server) as url:
-        yield url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -20,6 +20,7 @@ from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, PaymentMet
 from sparklayer_erp.domain.reconciliation import ReconResult
 from sparklayer_erp.erp.tryton.rpc import TrytonUserWarning
 from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
+from sparklayer_erp.month_end.close import Month
 from sparklayer_erp.month_end.definitions import previous_month_key
 from sparklayer_erp.month_end.export import CSV_FILES
 from sparklayer_erp.orders.followup import OrderFollowup
@@ -107,7 +108,8 @@ def month(shop, ledger, erp, client, wh, admin, sandbox) -> dict:
         purchase_id=str(uuid.uuid4()), account_code="C1006", po_number="PO-BY-HAND",
         payment_method=PaymentMethod.INVOICE, commit=True,
         lines=(ErpOrderLine("SKU-WATER-L", Decimal(1), "Case of 12", Decimal("5.00")),))])
-    placed = {client.get_purchase("sparklayer", p).placed_at.date().replace(day=1) for p in o.values()}
+    # the partition of an order is the month of its placed time in company time (COMPANY_TIMEZONE)
+    placed = {Month.containing(client.get_purchase("sparklayer", p).placed_at).start for p in o.values()}
     if len(placed) != 1:
         pytest.skip("the orders straddle a month end; run again")
     return {"orders": o, "ghost": ghost.order, "partition": placed.pop().isoformat(), "newcomer": newcomer}

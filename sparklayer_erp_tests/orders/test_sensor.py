@@ -16,8 +16,8 @@ SYNC = [a for a in ORDER_ASSETS if a.key.path[-1] == "erp_sales_orders"]
 
 
 def _tick(instance, resources, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
-    return order_sensor(context)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+        return order_sensor(context)
 
 
 def _run(request: dg.RunRequest, resources) -> dict:

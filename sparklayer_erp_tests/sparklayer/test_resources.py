@@ -223,3 +223,21 @@ def test_sync_log(client: SparkLayerClient) -> None:
     assert (got.last_full_sync, got.last_full_sync_succeeded, got.error_count) == (
         started + dt.timedelta(minutes=2), False, 1,
     )
+
+
+def test_sessions_of_the_resource_share_one_token_per_process(fresh_shop: SandboxHandle) -> None:
+    """Each ``session()`` is a new client (as each sensor tick is); the token is fetched once for them all."""
+    from sparklayer_erp.resources import SparkLayerResource
+    from sparklayer_erp.sparklayer.client import TokenCache
+
+    TokenCache.clear_all()
+    resource = SparkLayerResource(base_url=fresh_shop.base_url, site_id="demo-site", client_id="demo-client",
+                                  client_secret="demo-secret")
+    before = fresh_shop.admin.tokens_issued()
+    fetched = []
+    for _ in range(5):
+        with resource.session() as client:
+            client.get_sync_log("orders")
+            fetched.append(client.stats.token_fetches)
+    assert fresh_shop.admin.tokens_issued() - before == 1 and fetched == [1, 0, 0, 0, 0]
+    TokenCache.clear_all()

@@ -29,6 +29,7 @@ from sparklayer_erp.demo import demo_data
 from sparklayer_erp.demo.tryton_local import free_port
 from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions
 from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
+from sparklayer_erp.month_end.close import Month
 from sparklayer_erp.orders.sync import OrderSync, SyncSettings
 from sparklayer_erp.settings import REPO_ROOT
 from sparklayer_erp_tests.erp import warehouse
@@ -70,7 +71,7 @@ def dagster_home(tmp_path_factory, shop, ledger, erp, client, wh, sandbox, erp_s
     for pid in (orders[0], orders[3]):  # on terms; and a card order posted before its payment was recorded
         warehouse.post_invoices(wh, ledger.get_order_link(pid).erp_order_id)
     resources = resources_for(ledger_url, sandbox, erp_server, home / "data", stuck_minutes=0)
-    partition = f"{client.get_purchase('sparklayer', orders[0]).placed_at:%Y-%m}-01"
+    partition = Month.containing(client.get_purchase("sparklayer", orders[0]).placed_at).partition_key
     with dg.DagsterInstance.from_config(str(home)) as instance:
         month = dg.materialize([month_end_reconciliation, month_is_close_ready], partition_key=partition,
                                resources=resources, instance=instance, raise_on_error=False)

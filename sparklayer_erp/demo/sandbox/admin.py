@@ -101,6 +101,10 @@ class SandboxAdmin:
     def faults(self) -> dict[str, Any]:
         return self._call("GET", "/faults")
 
+    def tokens_issued(self) -> int:
+        """Access tokens the sandbox has issued since it started (``POST /api/auth/token`` answered 200)."""
+        return int(self._call("GET", "/tokens")["issued"])
+
     def sync_log(self, integration: str, data_type: str) -> dict[str, Any]:
         """The full-sync record including every error entry."""
         return self._call("GET", f"/sync-log/{integration}/{data_type}")

@@ -95,6 +95,10 @@ async def faults(request: Request) -> Response:
     return JsonResponse(snapshot)
 
 
+async def tokens(request: Request) -> Response:
+    return JsonResponse(sandbox_of(request).tokens.counts())
+
+
 async def sync_log_errors(request: Request) -> Response:
     return JsonResponse(sync_log.get_status(sandbox_of(request).db, request.path_params["integration"],
                                             request.path_params["data_type"], with_errors=True))
@@ -114,6 +118,7 @@ ROUTES = [
     Route("/_sandbox/groups/{slug}/settings", group_settings, methods=["PUT"]),
     Route("/_sandbox/writes", writes, methods=["GET"]),
     Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
+    Route("/_sandbox/tokens", tokens, methods=["GET"]),
     Route("/_sandbox/sync-log/{integration}/{data_type}", sync_log_errors, methods=["GET"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
 ]

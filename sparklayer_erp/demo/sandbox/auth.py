@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -41,6 +42,8 @@ class TokenService:
         self._db = db
         self._credentials = credentials
         self._faults = faults
+        self._issued = 0  # tokens issued since the sandbox started (a reset keeps it, like the tokens)
+        self._issued_lock = threading.Lock()
 
     @property
     def site_id(self) -> str:
@@ -72,6 +75,8 @@ class TokenService:
             conn.execute("DELETE FROM tokens WHERE expires_at < ?", (now,))
             conn.execute("INSERT INTO tokens (token_hash, site_id, expires_at) VALUES (?, ?, ?)",
                          (_hash(token), expected.site_id, now + actual))
+        with self._issued_lock:
+            self._issued += 1
         return {"access_token": token, "expires_in": contract.TOKEN_LIFETIME_S,
                 "token_type": contract.TOKEN_TYPE}
 
@@ -89,6 +94,13 @@ class TokenService:
         if not hmac.compare_digest(row["site_id"].encode(), site_header.encode()):
             raise ApiError(403, "the access token was not issued for this site",
                            [FieldError("forbidden", "the access token was not issued for this site", "Site-Id")])
+
+    def counts(self) -> dict[str, int]:
+        """``issued``: access tokens handed out since the sandbox started; ``live``: those not yet expired."""
+        with self._db.tx() as conn:
+            live = conn.execute("SELECT COUNT(*) FROM tokens WHERE expires_at > ?", (time.time(),)).fetchone()[0]
+        with self._issued_lock:
+            return {"issued": self._issued, "live": int(live)}
 
     def revoke_all(self) -> int:
         with self._db.tx() as conn:
