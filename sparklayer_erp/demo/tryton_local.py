@@ -13,7 +13,14 @@ module uses the stdlib and httpx and never imports trytond. Three steps, each ca
                                  ``trytond`` on 127.0.0.1 on its own port, one server per DB file
                                  (never add DB files under a running server).
 
-CLI: ``python -m sparklayer_erp.demo.tryton_local [build | serve [--port 8000] | info]``.
+PostgreSQL instead of SQLite (``build --postgres URL``, ``serve --postgres URL``; the URL names the server and
+the database, e.g. ``postgresql://tryton:pw@db:5432/erp``): the database is created when missing and
+initialised + seeded in place once (the same two steps as above, no file cache); a database that already
+holds the demo company is served as it is, so it keeps its orders. The Tryton venv's ``psycopg`` does the
+PostgreSQL work; the server's config (with the password) is written 0600 in its own directory.
+
+CLI: ``python -m sparklayer_erp.demo.tryton_local [build [--postgres URL] | serve [--port 8000]
+[--postgres URL] | info]``.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -211,13 +219,16 @@ def cached_database_path() -> Path:
     return cache_dir() / f"erp-{cache_key()}.sqlite"
 
 
-def write_config(db_dir: Path, port: int | None = None) -> Path:
-    """trytond.conf for an SQLite database directory (database ``<name>`` = ``<db_dir>/<name>.sqlite``)."""
-    lines = ["[database]", "uri = sqlite://", f"path = {db_dir}", "language = en", ""]
+def write_config(db_dir: Path, port: int | None = None, uri: str = "sqlite://") -> Path:
+    """trytond.conf for an SQLite database directory (database ``<name>`` = ``<db_dir>/<name>.sqlite``), or
+    for a PostgreSQL server ``uri`` (then ``db_dir`` only holds the config, the log and the file store)."""
+    lines = ["[database]", f"uri = {uri}", f"path = {db_dir}", "language = en", ""]
     if port is not None:
         lines += ["[web]", f"listen = 127.0.0.1:{port}", ""]
     lines += ["[session]", f"timeout = {SESSION_TIMEOUT_S}", ""]
     conf = db_dir / "trytond.conf"
+    conf.touch(mode=0o600)  # a PostgreSQL uri may carry a password
+    conf.chmod(0o600)
     conf.write_text("\n".join(lines))
     return conf
 
@@ -273,8 +284,18 @@ def ensure_seeded_database() -> Path:
 
 def _build_database(build: Path) -> None:
     conf = write_config(build)
-    log = build / "build.log"
     (build / f"{conventions.DB_NAME}.sqlite").touch()  # SQLite: the file must exist
+    try:
+        _init_and_seed(conf, conventions.DB_NAME, build / "build.log")
+    except LocalErpError:
+        keep = cache_dir() / "last-failed-build.log"
+        shutil.copyfile(build / "build.log", keep)
+        raise
+
+
+def _init_and_seed(conf: Path, db_name: str, log: Path) -> None:
+    """trytond-admin (modules) then tryton_seed.py (the demo company), on the database ``conf`` points at."""
+    build = conf.parent
     passfile = build / "adminpass"
     passfile.write_text(conventions.DEFAULT_ADMIN_PASSWORD)
     passfile.chmod(0o600)
@@ -282,19 +303,17 @@ def _build_database(build: Path) -> None:
     payload.write_text(json.dumps(demo_payload()))
     try:
         started = time.monotonic()
-        _run([str(_venv_bin("trytond-admin")), "-c", str(conf), "-d", conventions.DB_NAME, "--all",
+        _run([str(_venv_bin("trytond-admin")), "-c", str(conf), "-d", db_name, "--all",
               "--email", conventions.ADMIN_EMAIL, "-u", *MODULES, "--activate-dependencies"],
              log, env=_tryton_env(conf, TRYTONPASSFILE=str(passfile)), step="trytond-admin")
-        LAST_BUILD.db_init_s = time.monotonic() - started
-        started = time.monotonic()
-        # the cache always holds the demo default passwords; working copies get $ERP_PASSWORD applied
-        _run([str(_venv_bin("python")), str(SEED_SCRIPT), "seed", conventions.DB_NAME, str(payload)],
-             log, env=_tryton_env(conf), step="tryton_seed.py")
-        LAST_BUILD.seed_s = time.monotonic() - started
-    except LocalErpError:
-        keep = cache_dir() / "last-failed-build.log"
-        shutil.copyfile(log, keep)
-        raise
+    finally:
+        passfile.unlink(missing_ok=True)
+    LAST_BUILD.db_init_s = time.monotonic() - started
+    started = time.monotonic()
+    # the cache always holds the demo default passwords; working copies get $ERP_PASSWORD applied
+    _run([str(_venv_bin("python")), str(SEED_SCRIPT), "seed", db_name, str(payload)],
+         log, env=_tryton_env(conf), step="tryton_seed.py")
+    LAST_BUILD.seed_s = time.monotonic() - started
 
 
 def _password_env(conf: Path) -> dict[str, str]:
@@ -306,17 +325,91 @@ def _password_env(conf: Path) -> dict[str, str]:
     return env
 
 
-def _apply_passwords(db_dir: Path) -> None:
+def _apply_passwords(db_dir: Path, pg: PostgresDatabase | None = None) -> None:
     """Give the working copy the passwords from the environment (the cache holds the demo defaults)."""
     if (integration_password() == conventions.DEFAULT_INTEGRATION_PASSWORD
             and operator_password() == conventions.DEFAULT_OPERATOR_PASSWORD):
         return  # the seeded defaults already hold
-    conf = write_config(db_dir)
+    conf = write_config(db_dir) if pg is None else write_config(db_dir, uri=pg.server_uri)
+    db_name = conventions.DB_NAME if pg is None else pg.database
     payload = db_dir / "conventions.json"
     payload.write_text(json.dumps({"conventions": demo_payload()["conventions"]}))
-    _run([str(_venv_bin("python")), str(SEED_SCRIPT), "set-passwords", conventions.DB_NAME, str(payload)],
+    _run([str(_venv_bin("python")), str(SEED_SCRIPT), "set-passwords", db_name, str(payload)],
          db_dir / "trytond.log", env=_password_env(conf), step="tryton_seed.py set-passwords")
-    _checkpoint(db_dir / f"{conventions.DB_NAME}.sqlite")
+    if pg is None:
+        _checkpoint(db_dir / f"{conventions.DB_NAME}.sqlite")
+
+
+# --- 2b. the seeded database on PostgreSQL ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class PostgresDatabase:
+    """A Tryton database on PostgreSQL: ``server_uri`` is trytond's ``[database] uri`` (no database name)."""
+
+    server_uri: str = dataclasses.field(repr=False)  # may carry the password
+    database: str
+    safe_url: str  # for messages: the password masked
+
+    @classmethod
+    def parse(cls, url: str) -> PostgresDatabase:
+        """``postgresql://user[:pw]@host[:port]/database`` (``postgres://`` and ``postgresql+driver://`` too)."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.split("+", 1)[0]
+        database = parts.path.lstrip("/")
+        if scheme not in ("postgresql", "postgres") or not parts.hostname or not database or "/" in database:
+            raise LocalErpError("--postgres takes postgresql://user[:password]@host[:port]/database")
+        netloc = parts.netloc
+        userinfo, _, hostport = netloc.rpartition("@")
+        safe = f"{userinfo.partition(':')[0]}:***@{hostport}" if ":" in userinfo else netloc
+        return cls(server_uri=f"postgresql://{netloc}/", database=database,
+                   safe_url=f"postgresql://{safe}/{database}")
+
+
+# Runs in the Tryton venv (psycopg 3): create the database if missing, then say whether it is empty, holds
+# the seeded demo (the operator user is the seed's last creation) or something else.
+_PG_PREPARE = """
+import os, sys, psycopg
+from psycopg import sql
+server, name = os.environ["SPARKLAYER_PG_SERVER"], os.environ["SPARKLAYER_PG_DATABASE"]
+with psycopg.connect(server + "postgres", autocommit=True, connect_timeout=10) as conn:
+    if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+with psycopg.connect(server + name, connect_timeout=10) as conn:
+    tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]
+    seeded = tables and conn.execute("SELECT to_regclass('public.res_user') IS NOT NULL").fetchone()[0] and \\
+        conn.execute("SELECT count(*) FROM res_user WHERE login = %s", (sys.argv[1],)).fetchone()[0]
+print("seeded" if seeded else "other" if tables else "empty")
+"""
+
+
+def ensure_postgres_database(url: str, work_dir: Path) -> tuple[PostgresDatabase, bool]:
+    """Create the database if missing and build the demo company in it unless it is already there.
+
+    Returns the database and whether this call built it. ``work_dir`` receives the config and ``build.log``.
+    A database holding anything else (a failed build, another application) is refused, never touched.
+    """
+    pg = PostgresDatabase.parse(url)
+    ensure_venv()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log = work_dir / "build.log"
+    lock = Path(tempfile.gettempdir()) / f"sparklayer-erp-pg-{_sha256(pg.safe_url.encode())[:12]}.lock"
+    with _file_lock(lock):
+        with open(log, "ab") as out:
+            proc = subprocess.run(
+                [str(_venv_bin("python")), "-c", _PG_PREPARE, conventions.OPERATOR_LOGIN],
+                stdout=subprocess.PIPE, stderr=out, check=False,
+                env={**os.environ, "SPARKLAYER_PG_SERVER": pg.server_uri, "SPARKLAYER_PG_DATABASE": pg.database})
+        state = proc.stdout.decode().strip()
+        if proc.returncode != 0:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise LocalErpError(f"could not prepare {pg.safe_url} (exit {proc.returncode}); log {log}:\n{tail}")
+        if state == "seeded":
+            return pg, False
+        if state != "empty":
+            raise LocalErpError(f"{pg.safe_url} holds tables but not the seeded demo company (a failed build?): "
+                                "drop it, or name another database")
+        _init_and_seed(write_config(work_dir, uri=pg.server_uri), pg.database, log)
+    return pg, True
 
 
 # --- 3. the server -----------------------------------------------------------------------------------------
@@ -337,7 +430,9 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 @dataclasses.dataclass
 class TrytonServer:
-    """A running local Tryton: ``url`` is the server root; JSON-RPC lives at ``{url}/{db_name}/rpc/``."""
+    """A running local Tryton: ``url`` is the server root; JSON-RPC lives at ``{url}/{db_name}/rpc/``.
+
+    On PostgreSQL ``db_path`` is the server's own directory (config, log, file store)."""
 
     url: str
     db_name: str
@@ -345,6 +440,7 @@ class TrytonServer:
     db_path: Path
     log_path: Path
     login: str = conventions.INTEGRATION_LOGIN
+    postgres: str | None = None  # the PostgreSQL database (password masked); None: SQLite at db_path
     password: str = dataclasses.field(default="", repr=False)
     process: subprocess.Popen | None = dataclasses.field(default=None, repr=False)
     _lock_fh: object | None = dataclasses.field(default=None, repr=False)
@@ -403,21 +499,37 @@ def _prepare_working_copy(db_copy_dir: Path | None) -> tuple[Path, object | None
     return db_dir, lock_fh
 
 
-def start_server(port: int | None = None, db_copy_dir: Path | None = None) -> TrytonServer:
+def start_server(port: int | None = None, db_copy_dir: Path | None = None,
+                 postgres: str | None = None) -> TrytonServer:
     """Build if needed, copy the seeded DB, start ``trytond`` on 127.0.0.1 and wait until login works.
 
     With ``db_copy_dir`` every call serves a fresh copy (isolated tests); without it the persistent demo
-    copy under the data dir is served (one server at a time).
+    copy under the data dir is served (one server at a time). With ``postgres`` (a database URL) the server
+    runs on that PostgreSQL database, built there first when empty; its config, log and file store go to a
+    new directory under ``db_copy_dir`` (never shared with another server), or without it to
+    ``<data dir>/postgres/<database>``.
     """
     ensure_venv()
-    db_dir, lock_fh = _prepare_working_copy(db_copy_dir)
+    pg: PostgresDatabase | None = None
+    if postgres is not None:
+        pg = PostgresDatabase.parse(postgres)
+        if db_copy_dir is not None:
+            db_copy_dir.mkdir(parents=True, exist_ok=True)
+            db_dir = Path(tempfile.mkdtemp(prefix="tryton-pg-", dir=db_copy_dir))
+        else:  # `serve --postgres`: one lasting folder per database (its file store survives restarts)
+            db_dir = data_dir() / "postgres" / pg.database
+        lock_fh = None
+        pg, _ = ensure_postgres_database(postgres, db_dir)
+        _apply_passwords(db_dir, pg)
+    else:
+        db_dir, lock_fh = _prepare_working_copy(db_copy_dir)
     try:
         chosen = port or free_port()
-        conf = write_config(db_dir, chosen)
+        conf = write_config(db_dir, chosen) if pg is None else write_config(db_dir, chosen, uri=pg.server_uri)
         log_path = db_dir / "trytond.log"
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                [str(_venv_bin("trytond")), "-c", str(conf), "-d", conventions.DB_NAME],
+                [str(_venv_bin("trytond")), "-c", str(conf), "-d", conventions.DB_NAME if pg is None else pg.database],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_tryton_env(conf),
                 start_new_session=True,
                 preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread()
@@ -426,8 +538,9 @@ def start_server(port: int | None = None, db_copy_dir: Path | None = None) -> Tr
         if lock_fh is not None:
             lock_fh.close()
         raise
-    server = TrytonServer(url=f"http://127.0.0.1:{chosen}", db_name=conventions.DB_NAME, port=chosen,
-                          db_path=db_dir / f"{conventions.DB_NAME}.sqlite", log_path=log_path,
+    server = TrytonServer(url=f"http://127.0.0.1:{chosen}", db_name=conventions.DB_NAME if pg is None else pg.database,
+                          port=chosen, db_path=db_dir / f"{conventions.DB_NAME}.sqlite" if pg is None else db_dir,
+                          log_path=log_path, postgres=None if pg is None else pg.safe_url,
                           password=integration_password(), process=process, _lock_fh=lock_fh)
     atexit.register(server.stop)
     try:
@@ -466,6 +579,18 @@ def _wait_ready(server: TrytonServer) -> None:
 
 # --- CLI ---------------------------------------------------------------------------------------------------
 
+def _cmd_build_postgres(url: str) -> None:
+    started = time.monotonic()
+    PostgresDatabase.parse(url)  # a wrong URL fails before anything is made
+    work = Path(tempfile.mkdtemp(prefix="tryton-pg-build-"))
+    pg, built = ensure_postgres_database(url, work)  # a failure keeps `work`: the error names its log
+    shutil.rmtree(work, ignore_errors=True)
+    waited = time.monotonic() - started
+    detail = (f"built in {waited:.1f}s: init {LAST_BUILD.db_init_s:.1f}s, seed {LAST_BUILD.seed_s:.1f}s"
+              if built else "already seeded")
+    print(f"database  {pg.safe_url}  ({detail})")
+
+
 def _cmd_build() -> None:
     started = time.monotonic()
     had_venv = (tryton_venv() / _VENV_MARKER).exists()
@@ -500,18 +625,18 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _cmd_serve(port: int) -> None:
+def _cmd_serve(port: int, postgres: str | None = None) -> None:
     # Ctrl-C and a plain `kill` both stop the server cleanly (a backgrounded shell job starts with SIGINT
     # ignored, and SIGTERM's default would skip the clean-up below).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     started = time.monotonic()
-    server = start_server(port=port)
+    server = start_server(port=port, postgres=postgres)
     password_hint = (f"${conventions.PASSWORD_ENV}" if os.environ.get(conventions.PASSWORD_ENV)
                      else conventions.DEFAULT_INTEGRATION_PASSWORD)
     print(f"Tryton ERP ready in {time.monotonic() - started:.1f}s", flush=True)
     print(f"  URL       {server.url}   (JSON-RPC: {server.rpc_url})")
-    print(f"  database  {server.db_name}   file {server.db_path}")
+    print(f"  database  {server.db_name}   " + (f"on {server.postgres}" if server.postgres else f"file {server.db_path}"))
     print(f"  login     {server.login} / {password_hint}")
     print(f"  log       {server.log_path}")
     print("Ctrl-C to stop.", flush=True)
@@ -529,16 +654,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sparklayer_erp.demo.tryton_local",
                                      description="Build and run the local Tryton ERP with the demo company.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="create the Tryton venv and the cached seeded database")
+    pg_help = "PostgreSQL database URL (postgresql://user:pw@host:5432/name) instead of SQLite; created if missing"
+    build = sub.add_parser("build", help="create the Tryton venv and the cached seeded database")
+    build.add_argument("--postgres", metavar="URL", help=pg_help)
     serve = sub.add_parser("serve", help="build if needed and serve the demo database until Ctrl-C")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--postgres", metavar="URL", help=pg_help)
     sub.add_parser("info", help="where the venv and databases are")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            _cmd_build()
+            _cmd_build_postgres(args.postgres) if args.postgres else _cmd_build()
         elif args.command == "serve":
-            _cmd_serve(args.port)
+            _cmd_serve(args.port, args.postgres)
         else:
             _cmd_info()
     except LocalErpError as exc:

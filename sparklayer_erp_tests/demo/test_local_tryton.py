@@ -273,3 +273,58 @@ def test_password_from_env_is_applied_and_stop_leaves_no_process(tmp_path, monke
     with pytest.raises(httpx.TransportError):
         httpx.post(f"{server.url}/rpc/", json={"id": 1, "method": "common.server.version", "params": []},
                    timeout=2)
+
+
+# --- PostgreSQL (the full build runs in sparklayer_erp_tests/deploy/test_production_shape.py) -------------
+
+@pytest.mark.parametrize(("url", "server_uri", "database", "safe"), [
+    ("postgresql://tryton:s3cret@db:5433/erp", "postgresql://tryton:s3cret@db:5433/", "erp",
+     "postgresql://tryton:***@db:5433/erp"),
+    ("postgresql+psycopg2://postgres@127.0.0.1:5432/sle_x", "postgresql://postgres@127.0.0.1:5432/", "sle_x",
+     "postgresql://postgres@127.0.0.1:5432/sle_x"),
+    ("postgres://u:p%40ss@h/erp", "postgresql://u:p%40ss@h/", "erp", "postgresql://u:***@h/erp"),
+])
+def test_a_postgres_url_gives_trytonds_server_uri_and_the_database(url, server_uri, database, safe) -> None:
+    pg = local.PostgresDatabase.parse(url)
+    assert (pg.server_uri, pg.database, pg.safe_url) == (server_uri, database, safe)
+    assert "s3cret" not in repr(pg) and "p%40ss" not in repr(pg)
+
+
+@pytest.mark.parametrize("url", ["sqlite:///erp.sqlite", "postgresql://h:5432/", "postgresql:///erp",
+                                 "postgresql://h/a/b"])
+def test_a_url_without_a_postgres_server_and_database_is_refused(url) -> None:
+    with pytest.raises(local.LocalErpError, match="--postgres takes"):
+        local.PostgresDatabase.parse(url)
+
+
+@pytest.mark.postgres
+def test_a_postgres_database_holding_something_else_is_refused_untouched(pg_url: str, tmp_path) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE other_app (id int)")
+    try:
+        with pytest.raises(local.LocalErpError, match="holds tables but not the seeded demo company"):
+            local.ensure_postgres_database(pg_url, tmp_path)
+        with engine.connect() as conn:
+            tables = conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").all()
+        assert tables == [("other_app",)]
+    finally:
+        engine.dispose()
+
+
+def test_an_unreachable_postgres_fails_naming_the_database_never_the_password(tmp_path) -> None:
+    with pytest.raises(local.LocalErpError) as failed:
+        local.ensure_postgres_database(f"postgresql://tryton:s3cret@127.0.0.1:{local.free_port()}/erp", tmp_path)
+    assert "postgresql://tryton:***@127.0.0.1:" in str(failed.value)
+    assert "s3cret" not in str(failed.value)
+
+
+def test_the_erp_command_takes_postgres_only_for_build_and_serve(capsys) -> None:
+    from sparklayer_erp import cli
+
+    assert cli.main(["erp", "info", "--postgres", "postgresql://h/erp"]) == 2
+    assert "--postgres goes with build or serve" in capsys.readouterr().err
+    assert cli.main(["erp", "build", "--postgres", "sqlite:///x"]) == 1
+    assert "--postgres takes postgresql://" in capsys.readouterr().err
