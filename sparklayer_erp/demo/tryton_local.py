@@ -491,8 +491,11 @@ def _prepare_working_copy(db_copy_dir: Path | None) -> tuple[Path, object | None
         raise LocalErpError(f"another local ERP server is already running on {db_dir}") from None
     key_file = db_dir / "seed-key"
     if not (db_dir / db_name).exists() or key_file.read_text().strip() != cache_key():
-        if (db_dir / db_name).exists():  # seed changed: keep the old demo database aside, start afresh
-            os.replace(db_dir / db_name, db_dir / f"{db_name}.old")
+        # Seed changed: keep the old demo database aside, start afresh. Its WAL and shared-memory files go
+        # with it: SQLite would otherwise replay the old WAL into the new file and corrupt it.
+        for suffix in ("", "-wal", "-shm"):
+            if (db_dir / f"{db_name}{suffix}").exists():
+                os.replace(db_dir / f"{db_name}{suffix}", db_dir / f"{db_name}.old{suffix}")
         shutil.copyfile(cached, db_dir / db_name)
         key_file.write_text(cache_key() + "\n")
     _apply_passwords(db_dir)

@@ -328,3 +328,32 @@ def test_the_erp_command_takes_postgres_only_for_build_and_serve(capsys) -> None
     assert "--postgres goes with build or serve" in capsys.readouterr().err
     assert cli.main(["erp", "build", "--postgres", "sqlite:///x"]) == 1
     assert "--postgres takes postgresql://" in capsys.readouterr().err
+
+
+def test_a_new_seed_sets_the_old_demo_database_aside_with_its_wal(tryton_server: local.TrytonServer) -> None:
+    """An upgrade that changes the seed must not replay the old database's WAL into the new copy."""
+    import sqlite3
+    from contextlib import closing
+
+    db_dir = local.demo_db_dir()  # under this test's own SPARKLAYER_ERP_DATA_DIR
+    db_dir.mkdir(parents=True, exist_ok=True)
+    old = db_dir / f"{conventions.DB_NAME}.sqlite"
+    writer = sqlite3.connect(old)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("CREATE TABLE old_orders (id INTEGER)")
+    writer.executemany("INSERT INTO old_orders VALUES (?)", [(n,) for n in range(500)])
+    writer.commit()  # left in the WAL: the old demo server was stopped without a checkpoint
+    assert old.with_name(old.name + "-wal").stat().st_size > 0
+    (db_dir / "seed-key").write_text("an older seed\n")
+
+    db, lock = local._prepare_working_copy(None)
+    try:
+        assert not old.with_name(old.name + "-wal").exists()
+        assert (db_dir / f"{old.name}.old-wal").exists()
+        with closing(sqlite3.connect(db / old.name)) as fresh:
+            assert fresh.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert fresh.execute("SELECT count(*) FROM ir_model").fetchone()[0] > 0
+    finally:
+        writer.close()
+        lock.close()  # type: ignore[union-attr]
