@@ -105,6 +105,9 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+_SWITCH = _choice("on", "off", "1", "0", "true", "false", "yes", "no")  # an on/off setting
+
+
 def _optional(name: str, value: str) -> str:
     return value
 
@@ -170,19 +173,19 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "Stop a push when more than this share of the source is quarantined (a broken extract)."),
     Setting("STUCK_ORDER_MINUTES", "15", _positive_int,
             "An order with no ERP order after this long is reported as stuck."),
-    Setting("ORDER_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+    Setting("ORDER_AUTOMATION", "off", _SWITCH,
             "on: the order sensor and order schedules start running when the code location loads "
             "(otherwise turn them on in the UI's Automation tab)."),
-    Setting("MASTERDATA_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+    Setting("MASTERDATA_AUTOMATION", "off", _SWITCH,
             "on: the master-data schedules (stock, customers, prices, pack sizes to SparkLayer) start running "
             "when the code location loads (otherwise turn them on in the UI's Automation tab)."),
-    Setting("MONITORING_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+    Setting("MONITORING_AUTOMATION", "off", _SWITCH,
             "on: the drift monitor, the exceptions/alerts schedule and the run-failure alert sensor start "
             "running when the code location loads (otherwise turn them on in the UI's Automation tab)."),
-    Setting("MONTH_END_AUTOMATION", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+    Setting("MONTH_END_AUTOMATION", "off", _SWITCH,
             "on: the month-end reconciliation schedule starts running when the code location loads "
             "(otherwise turn it on in the UI's Automation tab)."),
-    Setting("DRY_RUN", "off", _choice("on", "off", "1", "0", "true", "false", "yes", "no"),
+    Setting("DRY_RUN", "off", _SWITCH,
             "on: compute every write to SparkLayer and the ERP and report it, send none; the ledger is then a "
             "scratch copy (ledger-dry-run.sqlite in the data folder). For the first run against live systems."),
     Setting("MASTERDATA_STOCK_CRON", "*/5 * * * *", _text, "When stock is pushed to SparkLayer (cron, company time: COMPANY_TIMEZONE)."),
