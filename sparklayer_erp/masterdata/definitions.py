@@ -40,6 +40,7 @@ from sparklayer_erp.settings import SettingError
 STOCK_CRON_ENV = "MASTERDATA_STOCK_CRON"
 HOURLY_CRON_ENV = "MASTERDATA_HOURLY_CRON"
 DEFAULT_STOCK_CRON = "*/5 * * * *"
+MASTERDATA_TAGS = {"flow": "master_data", "erp/masterdata": "writes"}  # run queue: one master-data run at a time
 DEFAULT_HOURLY_CRON = "7 * * * *"  # past the hour, away from everyone else's top-of-the-hour jobs
 
 
@@ -55,7 +56,7 @@ master_data_stock_job = dg.define_asset_job(
     "master_data_stock_job",
     selection=dg.AssetSelection.assets(erp_stock, sparklayer_stock),
     description="ERP stock → SparkLayer stock levels (changed figures only).",
-    tags={"flow": "master_data"},
+    tags=MASTERDATA_TAGS,
 )
 master_data_hourly_job = dg.define_asset_job(
     "master_data_customers_prices_job",
@@ -63,13 +64,13 @@ master_data_hourly_job = dg.define_asset_job(
                                        sparklayer_price_lists, sparklayer_customers, sparklayer_pack_sizes),
     description="ERP customers (credit status included), price lists, prices and pack sizes → SparkLayer "
                 "(changed records only).",
-    tags={"flow": "master_data"},
+    tags=MASTERDATA_TAGS,
 )
 master_data_full_job = dg.define_asset_job(
     "master_data_full_job",
     selection=dg.AssetSelection.groups(GROUP),
     description="Every master-data asset in one run.",
-    tags={"flow": "master_data"},
+    tags=MASTERDATA_TAGS,
 )
 
 
@@ -79,7 +80,7 @@ master_data_full_job = dg.define_asset_job(
     description="Send one data type to SparkLayer again in full (customers, prices, stock or pack sizes, "
                 "all or chosen ones), whatever changed in the ERP: undoes hand edits made in SparkLayer. "
                 "Launched by hand (Launchpad, or `sparklayer-erp resend`), never scheduled.",
-    tags={"flow": "master_data"},
+    tags=MASTERDATA_TAGS,
 )
 def master_data_resend_job() -> None:
     master_data_resend()

@@ -16,13 +16,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is written, not when the code location loads
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from sparklayer_erp.domain.reconciliation import RECON_CLASSES, ReconResult, close_ready
 
@@ -127,6 +126,9 @@ def _cell(ws: WriteOnlyWorksheet, value: object, column: str | None = None, *, b
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, Decimal) or column in MONEY_COLUMNS:
         cell.number_format = MONEY_FORMAT
@@ -148,15 +150,23 @@ def _write_table(ws: WriteOnlyWorksheet, frame: pd.DataFrame, headers: dict[str,
         ws.append([v if c in plain and not pd.isna(v) else _cell(ws, v, c) for c, v in zip(cols, row, strict=True)])
 
 
+def _column_letter(i: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(i)
+
+
 def _widths(ws: WriteOnlyWorksheet, columns: Sequence[str], headers: dict[str, str]) -> None:
     for i, c in enumerate(columns, start=1):
         title = headers.get(c, HEADERS.get(c, c))
-        ws.column_dimensions[get_column_letter(i)].width = max(_WIDE.get(c, 14), min(len(title) + 2, 40))
+        ws.column_dimensions[_column_letter(i)].width = max(_WIDE.get(c, 14), min(len(title) + 2, 40))
 
 
 def to_excel(result: ReconResult, path: str | Path, *, max_order_rows: int | None = None) -> Path:
     """Write the spreadsheet; returns its path. ``max_order_rows`` caps the Orders sheet (see module doc)."""
     path = Path(path)
+    from openpyxl import Workbook
+
     wb = Workbook(write_only=True)
     orders, truncated = _orders_for_people(result.orders, max_order_rows)
 

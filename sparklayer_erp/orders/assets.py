@@ -36,7 +36,13 @@ from sparklayer_erp.sparklayer.errors import SparkLayerError
 
 GROUP = "orders"
 OWNERS = ["team:operations"]
-WRITER_TAG = {"erp/writer": "orders"}  # dagster.yaml limits runs with this tag key to one at a time
+# Run-queue keys (dagster.yaml ``tag_concurrency_limits``, each limited to 1): ``erp/orders`` = one order creator
+# at a time (exactly-once); ``erp/order-state`` = "writes" for runs that may change an existing ERP order
+# (order sync by default, the follow-up). A sensor batch of purchases with no ERP order yet overrides it
+# with "new-only", which is not limited, so a new order never waits for a follow-up run.
+ORDERS_KEY, ORDER_STATE_KEY = "erp/orders", "erp/order-state"
+CHANGES, NEW_ONLY = "writes", "new-only"
+WRITER_TAG = {ORDERS_KEY: "sync", ORDER_STATE_KEY: CHANGES}
 _MAX_TABLE_ROWS = 200
 
 
@@ -92,10 +98,18 @@ def step_table(report: StepReport) -> str:
 
 def _step_result(store: Ledger, name: str, report: StepReport, **extra: object) -> dg.MaterializeResult:
     """A follow-up run that finished: its success in the ledger; its counts, ``extra`` and the per-order
-    table in Dagster."""
+    table in Dagster. Orders whose SparkLayer call failed after its retries do not fail the run: they are
+    counted in ``failed_writes``, named in ``failed_write_orders`` and logged, and the next run retries them."""
     store.record_sync_success(name, report.counts)
+    failed = [s.purchase_id for s in report.failed]
+    if failed:
+        dg.get_dagster_logger().warning(
+            f"{name}: {len(failed)} order(s) could not be written to SparkLayer after retries and are retried "
+            f"next run: {', '.join(failed[:20])}{' …' if len(failed) > 20 else ''}")
     return dg.MaterializeResult(metadata={
         **{k.replace(" ", "_"): dg.MetadataValue.int(v) for k, v in report.counts.items()},
+        "failed_writes": dg.MetadataValue.int(len(failed)),
+        "failed_write_orders": dg.MetadataValue.json(failed[:_MAX_TABLE_ROWS]),
         **extra,
         "orders": dg.MetadataValue.md(step_table(report)),
     })
@@ -155,7 +169,31 @@ def erp_sales_orders(context: dg.AssetExecutionContext, config: OrderBatchConfig
         "open_order_exceptions_in_sparklayer_sync_log": open_errors if open_errors is not None else "not written",
         "orders": dg.MetadataValue.md(sync_table(report)),
         "seconds": round((report.finished_at or utc_now()).timestamp() - started.timestamp(), 3),
+        "stage_timings": dg.MetadataValue.json(stage_timings(context, purchases, report, started)),
     })
+
+
+STAGES = ("placed_earliest", "placed_latest", "seen_by_sensor", "run_requested", "run_started",
+          "erp_create_sent", "erp_confirmed", "ledger_recorded")
+
+
+def stage_timings(context: dg.AssetExecutionContext, purchases: Sequence, report: SyncReport,
+                  started: dt.datetime) -> dict[str, str]:
+    """Where the batch's seconds went, as UTC ISO timestamps: placed (the purchases' ``placed_at``), seen by the
+    sensor and run requested (the run's tags), run started (the run record), then ``OrderSync``'s own stages."""
+    out: dict[str, dt.datetime] = {}
+    placed = sorted(p.placed_at for p in purchases if getattr(p, "placed_at", None) is not None)
+    if placed:
+        out["placed_earliest"], out["placed_latest"] = placed[0], placed[-1]
+    tags = context.run.tags if context.run else {}
+    for stage, tag in (("seen_by_sensor", "orders/seen_at"), ("run_requested", "orders/requested_at")):
+        if tags.get(tag):
+            out[stage] = dt.datetime.fromisoformat(tags[tag])
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    out["run_started"] = (dt.datetime.fromtimestamp(record.start_time, dt.UTC)
+                          if record is not None and record.start_time else started)
+    out.update(report.timings)
+    return {k: out[k].astimezone(dt.UTC).isoformat() for k in STAGES if k in out}
 
 
 @dg.asset(

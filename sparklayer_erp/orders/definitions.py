@@ -1,6 +1,10 @@
 """Order-to-cash in Dagster: its assets, jobs, schedules and the order sensor, as one ``Definitions``.
 
-Every ERP-writing job carries the ``erp/writer`` tag: the instance runs at most one of them at a time.
+Concurrency by what conflicts (the run queue's ``tag_concurrency_limits``, each limited to 1): the order sync
+carries ``erp/orders`` (one creator at a time), the follow-up ``erp/followup``, and both carry
+``erp/order-state=writes`` (changes to existing ERP orders are serialised with approvals: an amend is three
+Tryton calls, and an approval landing between them would confirm the old lines); a sensor batch of brand-new
+purchases overrides that value, so it never waits for a follow-up run. Master data has ``erp/masterdata``.
 Automation (the sensor and both schedules) starts running only when ``ORDER_AUTOMATION`` says so.
 """
 
@@ -10,6 +14,8 @@ import dagster as dg
 
 from sparklayer_erp import settings
 from sparklayer_erp.orders.assets import (
+    CHANGES,
+    ORDER_STATE_KEY,
     WRITER_TAG,
     erp_card_payments,
     erp_order_approvals,
@@ -18,6 +24,8 @@ from sparklayer_erp.orders.assets import (
 )
 from sparklayer_erp.orders.sensor import ORDER_SYNC_JOB, order_sensor
 from sparklayer_erp.plumbing import automation
+
+FOLLOWUP_TAG = {"erp/followup": "orders", ORDER_STATE_KEY: CHANGES}
 
 ORDER_SYNC_ASSETS = [erp_sales_orders]
 ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, sparklayer_order_status]
@@ -28,13 +36,13 @@ order_sync_job = dg.define_asset_job(
                 "run with no ids it is a sweep (re-reads the last 24 h, retries held orders).",
 )
 order_followup_job = dg.define_asset_job(
-    "order_followup_job", selection=dg.AssetSelection.assets(*ORDER_FOLLOWUP_ASSETS), tags=WRITER_TAG,
+    "order_followup_job", selection=dg.AssetSelection.assets(*ORDER_FOLLOWUP_ASSETS), tags=FOLLOWUP_TAG,
     description="Approvals of pay-on-account orders, card payments against invoices, ERP status back to SparkLayer.",
 )
 
 order_followup_schedule = dg.ScheduleDefinition(
     name="order_followup_schedule", job=order_followup_job, cron_schedule="*/2 * * * *", execution_timezone=str(settings.read("COMPANY_TIMEZONE")),
-    default_status=automation.schedule_status(automation.ORDERS), tags=WRITER_TAG,
+    default_status=automation.schedule_status(automation.ORDERS), tags=FOLLOWUP_TAG,
     description="Every 2 minutes: approvals, card payments, ERP status back to SparkLayer.",
 )
 order_sweep_schedule = dg.ScheduleDefinition(

@@ -13,6 +13,15 @@ Three steps, each safe to repeat:
   the SparkLayer purchase with a full-replace PUT that starts from the purchase as SparkLayer holds it — but
   only when the fingerprint of what would be written changed, and never over a buyer's change the order
   sync has not processed yet.
+
+Each order's SparkLayer calls stand alone: when one still fails transiently after the client's own retries
+(429, 5xx, no answer), that order is reported as ``write failed`` (a log warning, an ``error`` audit row, the
+run's ``failed_writes`` count) and left for the next run — its status hash is not saved, so the next run
+writes it again — while the other orders go on and the run succeeds. Only when ``MAX_CONSECUTIVE_FAILURES``
+orders in a row fail is SparkLayer taken to be down: the last error is raised and the run fails (and is
+retried by Dagster) rather than waiting out every order's retries. No exception row is raised for a failed
+write: the next run retries it, and an exception a person must close would outlive a transient cause.
+ERP technical failures are not caught here (the ERP side keeps its all-or-nothing rule).
 """
 
 from __future__ import annotations
@@ -43,10 +52,19 @@ from sparklayer_erp.orders.links import (
 from sparklayer_erp.orders.mapper import InvoiceUrl, card_payment, new_transactions, status_put_body
 from sparklayer_erp.orders.sync import utc_now
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp.sparklayer.errors import SparkLayerNotFound
+from sparklayer_erp.sparklayer.errors import (
+    SparkLayerConflict,
+    SparkLayerError,
+    SparkLayerNotFound,
+    SparkLayerRateLimited,
+    SparkLayerServerError,
+    SparkLayerUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
+WRITE_FAILED = "write failed"  # the outcome of an order whose SparkLayer call failed after all its retries
+MAX_CONSECUTIVE_FAILURES = 3  # this many orders in a row failing means SparkLayer is down: fail the run
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,46 @@ class StepReport:
     @property
     def counts(self) -> dict[str, int]:
         return dict(Counter(s.outcome for s in self.steps))
+
+    @property
+    def failed(self) -> list[Step]:
+        """Orders whose SparkLayer call still failed after the client's retries (retried next run)."""
+        return [s for s in self.steps if s.outcome == WRITE_FAILED]
+
+
+def _is_transient(exc: SparkLayerError) -> bool:
+    if isinstance(exc, SparkLayerConflict):
+        return exc.retryable
+    return isinstance(exc, SparkLayerRateLimited | SparkLayerServerError | SparkLayerUnavailable)
+
+
+class _Isolated:
+    """Runs one order's SparkLayer work so that a transient failure costs that order only."""
+
+    def __init__(self, ledger: Ledger, operation: str) -> None:
+        self.ledger = ledger
+        self.operation = operation
+        self.in_a_row = 0
+
+    def run(self, pid: str, label: str, erp_number: str | None, work: Callable[[], Step]) -> Step:
+        try:
+            step = work()
+        except SparkLayerError as exc:
+            if not _is_transient(exc):
+                raise
+            self.in_a_row += 1
+            if self.in_a_row >= MAX_CONSECUTIVE_FAILURES:
+                log.error("%s: %d orders in a row failed; SparkLayer looks down, stopping the run",
+                          self.operation, self.in_a_row)
+                raise
+            log.warning("%s for %s failed after its retries (%s); it is retried next run",
+                        self.operation, label, exc)
+            audit(self.ledger, AuditSystem.SPARKLAYER, self.operation, pid, None, AuditOutcome.ERROR,
+                  error=f"{type(exc).__name__}: {exc}"[:500])
+            return Step(pid, label, WRITE_FAILED, erp_number,
+                        f"SparkLayer {type(exc).__name__} after retries; retried next run")
+        self.in_a_row = 0
+        return step
 
 
 def default_invoice_url(number: str) -> str:
@@ -167,11 +225,13 @@ class OrderFollowup:
         if not links:
             return report
         statuses = self._statuses(links)
+        isolated = _Isolated(self.ledger, "record_payment")
         for link in links:
             status = statuses.get(link.erp_order_id)  # type: ignore[arg-type]
             if status is None or not _awaits_payment(status):
                 continue
-            report.steps.append(self._pay(link, status))
+            report.steps.append(isolated.run(link.purchase_id, status_label(link.purchase_id, status),
+                                             status.number, lambda link=link, status=status: self._pay(link, status)))
         return report
 
     def _pay(self, link: OrderLink, status: ErpOrderStatus) -> Step:
@@ -209,6 +269,7 @@ class OrderFollowup:
         ids = [link.purchase_id for link in links]
         held = set(self.exceptions.open_for_orders(ids, CREDIT_KINDS))
         erp_owned = self.exceptions.open_for_orders(ids, ERP_OWNED_KINDS)
+        isolated = _Isolated(self.ledger, "put_purchase")
         for link in links:
             status = statuses.get(link.erp_order_id)  # type: ignore[arg-type]
             if status is None:
@@ -224,7 +285,9 @@ class OrderFollowup:
                 if state != link.sync_state:  # already shown in SparkLayer: only the ledger catches up
                     self.ledger.update_order_link(pid, sync_state=state)
                 continue
-            report.steps.append(self._write(link, status, update, state))
+            report.steps.append(isolated.run(
+                pid, status_label(pid, status), status.number,
+                lambda link=link, status=status, update=update, state=state: self._write(link, status, update, state)))
         return report
 
     def _write(self, link: OrderLink, status: ErpOrderStatus, update, state: SyncState) -> Step:

@@ -19,7 +19,7 @@ import dagster as dg
 from sparklayer_erp import settings
 from sparklayer_erp.domain.order_polling import PollCursor, SeenPurchase, TickPlan, plan_tick, window_start
 from sparklayer_erp.ledger import Ledger
-from sparklayer_erp.orders.assets import WRITER_TAG
+from sparklayer_erp.orders.assets import NEW_ONLY, ORDER_STATE_KEY, WRITER_TAG
 from sparklayer_erp.plumbing import automation
 from sparklayer_erp.resources import LedgerResource, PolicyResource, SparkLayerResource
 from sparklayer_erp.sparklayer import contract
@@ -70,11 +70,25 @@ def _done(row: SeenPurchase, applied: dict[str, dt.datetime | None], cursor: Pol
         cursor.requested.get(row.purchase_id) == row.last_updated.isoformat())
 
 
-def run_request_for(plan: TickPlan) -> dg.RunRequest:
+SEEN_TAG, REQUESTED_TAG = "orders/seen_at", "orders/requested_at"  # stage timings (ISO 8601, UTC) for the run
+
+
+def run_request_for(plan: TickPlan, *, new_only: bool = False, seen_at: dt.datetime | None = None) -> dg.RunRequest:
+    """``new_only``: no purchase of the batch has an ERP order yet, so the run cannot change one and need not
+    queue behind the follow-up (the ``erp/order-state`` limit); it still queues behind other order syncs."""
     updated_from = min(p.last_updated for p in plan.batch)
     config = {"purchase_ids": plan.purchase_ids, "updated_from": updated_from.isoformat()}
+    timing = {REQUESTED_TAG: dt.datetime.now(dt.UTC).isoformat()}
+    if seen_at is not None:
+        timing[SEEN_TAG] = seen_at.isoformat()
     return dg.RunRequest(run_key=plan.run_key, run_config={"ops": {"erp_sales_orders": {"config": config}}},
-                         tags={**WRITER_TAG, "orders/batch_size": str(len(plan.batch))})
+                         tags={**WRITER_TAG, **({ORDER_STATE_KEY: NEW_ONLY} if new_only else {}),
+                               "orders/batch_size": str(len(plan.batch)), **timing})
+
+
+def batch_is_new_only(ledger: Ledger, purchase_ids: Iterable[str]) -> bool:
+    """True when no purchase of the batch is linked to an ERP order in the ledger (only creations to do)."""
+    return all(link.erp_order_id is None for link in ledger.order_links_for(purchase_ids).values())
 
 
 @dg.sensor(
@@ -88,9 +102,11 @@ def run_request_for(plan: TickPlan) -> dg.RunRequest:
 def order_sensor(context: dg.SensorEvaluationContext, sparklayer: SparkLayerResource, ledger: LedgerResource,
                  policy: PolicyResource) -> dg.SensorResult:
     cursor = PollCursor.from_json(context.cursor)
+    store, now = ledger.ledger(), dt.datetime.now(dt.UTC)
     with sparklayer.session() as client:
-        plan = plan_order_tick(client, ledger.ledger(), cursor, now=dt.datetime.now(dt.UTC),
+        plan = plan_order_tick(client, store, cursor, now=now,
                                overlap_s=policy.overlap(), max_batch=policy.orders_per_tick())
     if plan.run_key is None:
         return dg.SensorResult(skip_reason="no new or changed orders", cursor=plan.cursor.to_json())
-    return dg.SensorResult(run_requests=[run_request_for(plan)], cursor=plan.cursor.to_json())
+    request = run_request_for(plan, new_only=batch_is_new_only(store, plan.purchase_ids), seen_at=now)
+    return dg.SensorResult(run_requests=[request], cursor=plan.cursor.to_json())

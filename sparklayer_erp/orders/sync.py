@@ -115,6 +115,9 @@ class SyncReport:
     finished_at: dt.datetime | None = None
     results: list[OrderResult] = field(default_factory=list)
     skipped: int = 0  # purchases whose current version was already applied
+    # stage timings (UTC): erp_create_sent (first create call), erp_confirmed (last create answered),
+    # ledger_recorded (ledger writes flushed); absent when the batch created nothing
+    timings: dict[str, dt.datetime] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -187,6 +190,7 @@ class OrderSync:
         self._prices = _Prices(erp)
         self._accounts: dict[str, str | None] = {}
         self._writes = LedgerWrites(ledger)
+        self._timings: dict[str, dt.datetime] = {}  # the current report's ``timings``
 
     # --- entry point -----------------------------------------------------------------------------------------
     def run(self, purchases: Iterable[Purchase]) -> SyncReport:
@@ -214,11 +218,14 @@ class OrderSync:
                 report.skipped += 1
             else:
                 to_check.append(work)
+        self._timings = report.timings
         try:
             report.results.extend(self._translate_and_create(to_translate))
             report.results.extend(self._apply_changes(to_check))
         finally:
             self._writes.flush()  # what the ERP already confirmed is recorded even if a later call failed
+        if report.timings:
+            report.timings["ledger_recorded"] = utc_now()
         report.finished_at = self.clock()
         return report
 
@@ -319,7 +326,9 @@ class OrderSync:
                                    currency=order.currency or None, po_number=order.po_number)
         self._writes.flush()
         drafts = [_one_line(t.draft) for _, t in ready]  # type: ignore[arg-type]
+        self._timings.setdefault("erp_create_sent", utc_now())
         created = self.erp.create_orders(drafts)
+        self._timings["erp_confirmed"] = utc_now()
         # --- from here the ERP holds the orders; the ledger learns it below (a crash here is recovered by
         # --- the next run: create_orders then finds them by purchase id instead of creating them again).
         ids = [r.order.erp_id for r in created if r.order is not None]

@@ -3,7 +3,8 @@
 What it takes care of so that callers do not: the client-credentials token (cached once per process for
 every client of the same base URL, site and client id — ``TokenCache`` — renewed
 ``contract.TOKEN_RENEW_BEFORE_S`` before expiry, renewed once on a 401), the headers every call needs,
-typed errors from RFC 7807 bodies, the retry rules (``retry``), client-side pacing (``ratelimit``), the two
+typed errors from RFC 7807 bodies, the retry rules (``retry``), client-side pacing that backs off on 429s and
+recovers (``ratelimit.AdaptivePacer``, shared per process like the token), the two
 pagination styles, batching with progress logs, and exact Decimal money on the wire (``wire``).
 
 Idempotency: every PUT/PATCH here is idempotent by the API's semantics (full replace, replace-per-SKU,
@@ -68,7 +69,7 @@ from sparklayer_erp.sparklayer.models import (
     VariantSetting,
     strip_calculated,
 )
-from sparklayer_erp.sparklayer.ratelimit import TokenBucket
+from sparklayer_erp.sparklayer.ratelimit import AdaptivePacer
 from sparklayer_erp.sparklayer.retry import RetryPolicy, TransportFailure, parse_retry_after
 
 log = logging.getLogger("sparklayer_erp.sparklayer")
@@ -224,7 +225,8 @@ class SparkLayerClient:
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """``requests_per_second=None`` turns client-side pacing off (the server's 429s are still honoured).
+        """``requests_per_second=None`` turns client-side pacing off (the server's 429s are still honoured, by
+        the retrying request alone); otherwise it is the ceiling the adaptive pace recovers to.
         ``transport`` exists for edge unit tests only; real use and the test suite go over HTTP."""
         self.base_url = base_url.rstrip("/")
         self.site_id = site_id
@@ -234,8 +236,10 @@ class SparkLayerClient:
         self._clock = clock or SYSTEM_CLOCK
         self._rng = rng or random.Random()
         self._policy = RetryPolicy(max_attempts, max_total_wait_s, backoff_initial_s, backoff_max_s)
-        self._bucket = (
-            TokenBucket(requests_per_second, clock=self._clock) if requests_per_second is not None else None
+        self._pacer = (
+            AdaptivePacer.shared(self.base_url, site_id, requests_per_second, self._clock)
+            if requests_per_second is not None
+            else None
         )
         self.pricing_batch_size = pricing_batch_size
         self.stock_batch_size = stock_batch_size
@@ -252,6 +256,11 @@ class SparkLayerClient:
 
     def __repr__(self) -> str:
         return f"SparkLayerClient(base_url={self.base_url!r}, site_id={self.site_id!r})"
+
+    @property
+    def pacer(self) -> AdaptivePacer | None:
+        """The process-wide pace of this site (None when client-side pacing is off)."""
+        return self._pacer
 
     def close(self) -> None:
         self._http.close()
@@ -321,8 +330,8 @@ class SparkLayerClient:
     ) -> httpx.Response:
         """One HTTP request (a JSON ``content``), paced by the bucket; transport failures become
         ``TransportFailure``."""
-        if self._bucket is not None:
-            waited = self._bucket.acquire()
+        if self._pacer is not None:
+            waited = self._pacer.acquire()
             if waited:
                 with self._stats_lock:
                     self.stats.rate_limit_wait_s += waited
@@ -371,8 +380,13 @@ class SparkLayerClient:
             token = self._renew_token_after_401(token)
             response = self._send(method, path, params=params, content=content, token=token)
         if response.status_code in ok or (200 <= response.status_code < 300 and not ok):
+            if self._pacer is not None:
+                self._pacer.succeeded()
             return response
-        raise self._error(response, method, path)
+        error = self._error(response, method, path)
+        if self._pacer is not None and response.status_code == 429:
+            self._pacer.throttled(getattr(error, "retry_after_s", None))
+        raise error
 
     def _request(
         self,

@@ -205,14 +205,21 @@ def test_instance_files_use_postgres_through_psycopg2_and_the_expected_run_launc
 def test_every_deployment_queues_runs_with_one_erp_writer_and_retries_only_crashed_workers():
     local = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
     limits = local["concurrency"]["runs"]["tag_concurrency_limits"]
-    assert {"key": "erp/writer", "limit": 1} in limits
+    assert {"key": "erp/orders", "limit": 1} in limits
+    assert {"key": "erp/order-state", "value": "writes", "limit": 1} in limits
+    assert {"key": "erp/followup", "limit": 1} in limits and {"key": "erp/masterdata", "limit": 1} in limits
+    coordinator = local["run_coordinator"]["config"]
     for name in ("dagster.postgres.yaml", "dagster.docker.yaml"):
         config = _yaml(name)
         assert config["concurrency"]["runs"]["tag_concurrency_limits"] == limits, name
+        assert config["run_coordinator"]["config"] == coordinator, name
         assert config["run_retries"]["retry_on_asset_or_op_failure"] is False, name
     daemon = _helm()["dagsterDaemon"]
     assert daemon["runCoordinator"]["type"] == "QueuedRunCoordinator"
-    assert daemon["runCoordinator"]["config"]["queuedRunCoordinator"]["tagConcurrencyLimits"] == limits
+    queued = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
+    assert queued["tagConcurrencyLimits"] == limits
+    assert (queued["dequeueIntervalSeconds"], queued["dequeueUseThreads"]) == (
+        coordinator["dequeue_interval_seconds"], coordinator["dequeue_use_threads"])
     assert daemon["runRetries"]["retryOnAssetOrOpFailure"] is False
 
 

@@ -45,7 +45,9 @@ def test_ticks_drain_a_backlog_in_bounded_batches_and_never_request_twice(shop: 
     ids1 = r1.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"]
     ids2 = r2.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"]
     assert (ids1, ids2) == (pids[:2], pids[2:])  # oldest change first, at most ORDER_PAGE_SIZE per run
-    assert r1.tags["erp/writer"] == "orders" and r1.run_key != r2.run_key
+    assert r1.tags["erp/orders"] == "sync" and r1.run_key != r2.run_key
+    assert r1.tags["erp/order-state"] == "new-only"  # only creations: it need not wait for a follow-up run
+    assert r1.tags["orders/seen_at"] <= r1.tags["orders/requested_at"]
     assert not third.run_requests  # already requested: the cursor remembers what it asked for
     assert again.run_requests[0].run_key == r1.run_key  # ... with the same run key, which Dagster dedupes
     assert PollCursor.from_json(third.cursor).high_water is not None
@@ -60,6 +62,7 @@ def test_ticks_drain_a_backlog_in_bounded_batches_and_never_request_twice(shop: 
     assert not fresh.run_requests
     (r3,) = later.run_requests
     assert r3.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"] == [pids[1]]
+    assert r3.tags["erp/order-state"] == "writes"  # changes a linked ERP order: serialised with the follow-up
     assert _run(r3, resources)["cancelled"].value == 1
     assert ledger.get_order_link(pids[1]).sync_state == SyncState.CANCELLED
 
@@ -68,8 +71,10 @@ def test_the_order_definitions_load_with_writer_tags_and_schedules():
     defs = dg.Definitions(assets=ORDER_ASSETS, jobs=ORDER_JOBS, schedules=ORDER_SCHEDULES, sensors=ORDER_SENSORS,
                           resources=build_resources(), executor=dg.in_process_executor)
     dg.Definitions.validate_loadable(defs)
-    for job in ("order_sync_job", "order_followup_job"):
-        assert defs.resolve_job_def(job).tags["erp/writer"] == "orders"
+    sync, followup = (defs.resolve_job_def(job).tags for job in ("order_sync_job", "order_followup_job"))
+    assert (sync["erp/orders"], followup["erp/followup"]) == ("sync", "orders")
+    assert "erp/followup" not in sync and "erp/orders" not in followup
+    assert sync["erp/order-state"] == followup["erp/order-state"] == "writes"
     assert {s.name: s.cron_schedule for s in ORDER_SCHEDULES} == {
         "order_followup_schedule": "*/2 * * * *", "order_sweep_schedule": "*/10 * * * *"}
     assert order_sensor.minimum_interval_seconds == 10
