@@ -8,7 +8,7 @@ the sandbox and local-ERP credentials).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -219,7 +219,7 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
 ]}
 
 
-def read(env: str, environ: dict[str, str] | None = None) -> object:
+def read(env: str, environ: Mapping[str, str] | None = None) -> object:
     """Read and check one setting now (for code outside Dagster, e.g. the CLI)."""
     setting = SETTINGS[env]
     source = os.environ if environ is None else environ
@@ -229,6 +229,12 @@ def read(env: str, environ: dict[str, str] | None = None) -> object:
             raise SettingError(f"{env} is not set: {setting.help}")
         raw = setting.default
     return setting.check(env, raw) if raw != "" else raw
+
+
+def switch_on(env: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the on/off setting ``env`` says on (any case, spaces ignored; malformed: SettingError)."""
+    raw = (os.environ if environ is None else environ).get(env, "").strip().lower()
+    return read(env, {env: raw} if raw else {}) in ("on", "1", "true", "yes")
 
 
 def check(env: str, value: object) -> object:

@@ -15,8 +15,6 @@ definitions load; a malformed value fails loading, naming the variable.
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from sparklayer_erp import settings
@@ -26,15 +24,13 @@ MASTERDATA = "MASTERDATA_AUTOMATION"
 MONITORING = "MONITORING_AUTOMATION"
 MONTH_END = "MONTH_END_AUTOMATION"
 SWITCHES = (MASTERDATA, ORDERS, MONITORING, MONTH_END)  # the order to turn them on in (docs/go-live.md)
-_ON = ("on", "1", "true", "yes")
 
 
 def is_on(env: str) -> bool:
     """Whether the switch ``env`` (one of ``SWITCHES``) says on; any case, surrounding spaces ignored."""
     if env not in SWITCHES:
         raise KeyError(f"{env} is not an automation switch ({', '.join(SWITCHES)})")
-    raw = os.environ.get(env, "").strip().lower()
-    return settings.read(env, {env: raw} if raw else {}) in _ON
+    return settings.switch_on(env)
 
 
 def schedule_status(env: str) -> dg.DefaultScheduleStatus:

@@ -71,7 +71,6 @@ log = logging.getLogger("sparklayer_erp.dry_run")
 SETTING = "DRY_RUN"
 JOURNAL_NAME = "dry-run-writes.jsonl"
 LEDGER_NAME = "ledger-dry-run.sqlite"
-_ON = ("on", "1", "true", "yes")
 _DRY_RUN_NAMES = ("dry-run", "dry_run", "dryrun")
 
 # Every SparkLayerClient method that sends a POST, PUT, PATCH or DELETE, with its HTTP method. Reads pass
@@ -99,8 +98,7 @@ ERP_WRITES = ("create_orders", "approve_order", "cancel_order", "amend_order", "
 
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``DRY_RUN`` says on (any case; a malformed value raises naming the variable)."""
-    raw = (os.environ if environ is None else environ).get(SETTING, "").strip().lower()
-    return settings.read(SETTING, {SETTING: raw} if raw else {}) in _ON
+    return settings.switch_on(SETTING, environ)
 
 
 # --- the record ------------------------------------------------------------------------------------------------
