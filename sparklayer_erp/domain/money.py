@@ -55,10 +55,61 @@ def to_money(value: str | int | Decimal) -> Decimal:
     return result
 
 
-def round_money(amount: str | int | Decimal) -> Decimal:
-    """Round to the cent, half-up (ties away from zero): 0.005 → 0.01, 0.015 → 0.02, -0.005 → -0.01.
-    A negative amount that rounds to nothing is plain ``0.00``, never ``-0.00`` on a document."""
-    return _no_negative_zero(to_money(amount).quantize(CENT, rounding=ROUND_HALF_UP))
+# ISO 4217 minor-unit exponents (digits after the decimal point) for the currencies a B2B shop meets. A currency
+# missing here is refused (``UnknownCurrency``) rather than assumed to have cents: rounding a yen amount to 0.01
+# or a dinar amount to 0.01 is exactly the error this table exists to prevent.
+CURRENCY_EXPONENTS: Mapping[str, int] = {
+    # 0 decimals
+    "JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "XOF": 0, "XAF": 0, "PYG": 0, "UGX": 0,
+    # 3 decimals
+    "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
+    # 2 decimals
+    **{code: 2 for code in (
+        "GBP", "EUR", "USD", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "RON", "BGN",
+        "TRY", "ZAR", "HUF", "SGD", "HKD", "CNY", "INR", "MXN", "BRL", "AED", "SAR", "ILS", "THB", "MYR", "PHP",
+        "IDR", "TWD")},
+}
+
+
+class UnknownCurrency(MoneyError):
+    """A currency code this product has no minor-unit rule for (not ISO 4217, or not in the table yet)."""
+
+
+def currency_exponent(currency: str) -> int:
+    """Digits after the decimal point for ``currency`` (ISO 4217): GBP 2, JPY 0, KWD 3."""
+    try:
+        return CURRENCY_EXPONENTS[currency.upper()]
+    except (KeyError, AttributeError):
+        raise UnknownCurrency(f"unknown currency {currency!r}: no ISO 4217 minor unit known for it") from None
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of ``currency``: ``0.01`` for GBP, ``1`` for JPY, ``0.001`` for KWD."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def round_money(amount: str | int | Decimal, currency: str | None = None) -> Decimal:
+    """Round to the currency's minor unit, half-up (ties away from zero): 0.005 → 0.01, 0.015 → 0.02,
+    -0.005 → -0.01. Without ``currency`` the minor unit is the cent (0.01); with one it is ISO 4217's
+    (JPY 1, KWD 0.001). A negative amount that rounds to nothing is plain zero, never ``-0.00``."""
+    step = CENT if currency is None else minor_unit(currency)
+    return _no_negative_zero(to_money(amount).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def to_minor_units(amount: str | int | Decimal, currency: str) -> int:
+    """An amount as an integer count of the currency's minor unit (``12.34`` GBP → ``1234``), for bulk frames.
+    Refuses an amount with more precision than the currency has: round first, explicitly."""
+    value = to_money(amount).scaleb(currency_exponent(currency))
+    if value != value.to_integral_value():
+        raise MoneyError(f"{amount!r} has more decimals than {currency} allows; round_money(..., {currency!r}) first")
+    return int(value)
+
+
+def from_minor_units(units: int, currency: str) -> Decimal:
+    """The exact ``Decimal`` for an integer count of minor units (``1234`` GBP → ``Decimal('12.34')``)."""
+    if isinstance(units, bool) or not isinstance(units, int):
+        raise MoneyError(f"minor units must be an int, not {type(units).__name__}")
+    return Decimal(units).scaleb(-currency_exponent(currency))
 
 
 def round_unit_price(price: str | int | Decimal) -> Decimal:
