@@ -3,7 +3,7 @@ migrations.
 
 Every command and option has help (``sparklayer-erp --help``, ``sparklayer-erp COMMAND --help``). The on-call
 answers come from :mod:`sparklayer_erp.oncall` (plain functions); this module only prints them. Only the
-``demo``, ``sandbox`` and ``erp`` commands import :mod:`sparklayer_erp.demo`, inside the command, so
+``demo``, ``sandbox``, ``erp`` and ``netsuite-emulator`` commands import :mod:`sparklayer_erp.demo`, inside the command, so
 ``check`` and the other on-call commands never load the demo stack.
 """
 
@@ -60,7 +60,8 @@ DEMO_RECONCILE_AFTER_S = 240
 
 
 def run_demo(port: int, simulate: bool, automation: bool) -> int:
-    """Local ERP + sandbox + Dagster (webserver and daemon) on SQLite, stopped together on Ctrl-C."""
+    """Local ERP (Tryton, or the NetSuite emulator with ``ERP_KIND=netsuite``) + sandbox + Dagster (webserver
+    and daemon) on SQLite, stopped together on Ctrl-C."""
     _load_dotenv(settings.REPO_ROOT / ".env")
     logging.basicConfig(level=logging.INFO, format="   %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -75,10 +76,13 @@ def run_demo(port: int, simulate: bool, automation: bool) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
-        print("== starting the local ERP (Tryton); the first start builds the demo company (1-2 min)")
-        erp = local.start_server(port=_port_of("ERP_URL"))
-        stack.callback(erp.stop)
-        print(f"   ERP at {erp.url} database {erp.db_name}")
+        if settings.read("ERP_KIND") == "netsuite":
+            env.update(_start_netsuite_emulator(stack, data))
+        else:
+            print("== starting the local ERP (Tryton); the first start builds the demo company (1-2 min)")
+            erp = local.start_server(port=_port_of("ERP_URL"))
+            stack.callback(erp.stop)
+            print(f"   ERP at {erp.url} database {erp.db_name}")
         sandbox = stack.enter_context(run_sandbox(data / "sandbox.sqlite", port=_port_of("SPARKLAYER_BASE_URL")))
         print(f"   SparkLayer sandbox at {sandbox.base_url}")
         print(f"== starting Dagster on {ui} (DAGSTER_HOME={env['DAGSTER_HOME']})")
@@ -111,6 +115,21 @@ def run_demo(port: int, simulate: bool, automation: bool) -> int:
             return proc.wait()
         except KeyboardInterrupt:
             return 0
+
+
+def _start_netsuite_emulator(stack: ExitStack, data: Path) -> dict[str, str]:
+    """``ERP_KIND=netsuite``: the local NetSuite emulator (seeded with the demo company) in place of Tryton,
+    on the port of a local NETSUITE_BASE_URL or its default; returns the environment that points Dagster at
+    it with the emulator's demo credentials."""
+    from sparklayer_erp.demo import bootstrap as demo_bootstrap
+    from sparklayer_erp.demo.netsuite.server import DEFAULT_PORT, run_emulator
+
+    configured = urlparse(os.environ.get("NETSUITE_BASE_URL") or "")
+    port = configured.port if configured.hostname in ("127.0.0.1", "localhost") and configured.port else DEFAULT_PORT
+    print("== starting the NetSuite emulator (built from NetSuite's documentation) with the demo company")
+    handle = stack.enter_context(run_emulator(data / "netsuite.sqlite", port=port))
+    print(f"   NetSuite emulator at {handle.base_url} (account {handle.account_id})")
+    return demo_bootstrap.netsuite_environment(handle.adapter_settings("oauth2"))
 
 
 def _reconcile_month(ui: str, month: str) -> None:
@@ -162,6 +181,7 @@ def cli() -> None:
 
     \b
     On call:   check, order, exceptions, accept, resend
+    Finance:   pack (the month-end workbook, any version)
     Ledger:    ledger upgrade | downgrade | current
     Local:     demo, erp, sandbox
     """
@@ -406,6 +426,61 @@ def _run_lines(result) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------------------- pack
+
+
+@cli.command()
+@click.option("--month", required=True, metavar="YYYY-MM", help="the month, e.g. 2026-10")
+@click.option("--version", "version", type=click.IntRange(min=1), metavar="N",
+              help="this version (default: the one the month closed on, else the newest)")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="folder to copy the workbook into")
+@click.option("--list", "listing", is_flag=True, help="list the month's versions instead of copying one")
+@click.pass_context
+def pack(ctx: click.Context, month: str, version: int | None, out: Path, listing: bool) -> None:
+    """Copy a month-end pack (the reconciliation workbook) out of the ledger, or list its versions.
+
+    Every month-end run writes a new version; the ledger keeps each one with its checksum, so this works from
+    any machine that reaches the ledger. An existing file is never overwritten.
+    """
+    import hashlib
+
+    with _ledger() as led:
+        try:
+            versions = led.pack_versions(month)
+            closed = led.month_close(month)
+        except ValueError as exc:
+            _fail(ctx, str(exc), 2)
+            return
+        if not versions:
+            _fail(ctx, f"no pack for {month}: the month has not been reconciled yet")
+            return
+        if listing:
+            rows = [[str(v.version), f"{v.created_at:%Y-%m-%d %H:%M}", "yes" if v.close_ready else "no",
+                     "closed on this" if closed and closed.version == v.version else "", v.run_id[:8],
+                     v.path or ""] for v in versions]
+            click.echo("\n".join(_table(["version", "written (UTC)", "close-ready", "close", "run", "path"], rows)))
+            return
+        chosen = version or (closed.version if closed else versions[-1].version)
+        found = next((v for v in versions if v.version == chosen), None)
+        content = led.pack_content(month, chosen) if found else None
+    if found is None or content is None:
+        _fail(ctx, f"{month} has no version {chosen} (versions: {', '.join(str(v.version) for v in versions)})")
+        return
+    if hashlib.sha256(content).hexdigest() != found.checksum:
+        _fail(ctx, f"{month} version {chosen}: the stored workbook does not match its checksum; not copied")
+        return
+    target = out / Path(found.path or f"reconciliation-{month}-v{chosen}.xlsx").name
+    if target.exists():
+        _fail(ctx, f"{target} exists already; not overwritten (choose another --out)")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    note = "the version the month closed on" if closed and closed.version == chosen else (
+        f"not the closed version ({closed.version})" if closed else "the month is not closed yet")
+    click.echo(f"{month} version {chosen} ({note}) -> {target} ({len(content):,} bytes, checksum verified)")
+
+
 # ---------------------------------------------------------------------------- ledger
 
 
@@ -528,6 +603,29 @@ def erp(ctx: click.Context, action: str, port: int | None, postgres: str | None)
         raise click.UsageError("--postgres goes with build or serve")
     argv = [action] + (["--port", str(port or _port_of("ERP_URL"))] if action == "serve" else [])
     ctx.exit(local.main(argv + (["--postgres", postgres] if postgres else [])) or 0)
+
+
+@cli.command("netsuite-emulator")
+@click.option("--port", type=int, help="port to serve on (default: 8800)")
+@click.option("--db", help="its SQLite file, seeded with the demo company when new (default: netsuite.sqlite in "
+                           "the data folder)")
+@click.option("--print-env", is_flag=True, help="print the NETSUITE_* settings that point the integration at it")
+@click.pass_context
+def netsuite_emulator(ctx: click.Context, port: int | None, db: str | None, print_env: bool) -> None:
+    """Serve the local NetSuite emulator (built from NetSuite's documentation, not NetSuite) with the demo
+    company; run the integration on it with ERP_KIND=netsuite and the settings --print-env shows."""
+    from sparklayer_erp.demo import bootstrap as demo_bootstrap
+    from sparklayer_erp.demo.netsuite import server
+
+    if print_env:
+        from sparklayer_erp.demo.netsuite.credentials import adapter_settings
+
+        base_url = f"http://{server.HOST}:{port or server.DEFAULT_PORT}"
+        for key, value in demo_bootstrap.netsuite_environment(adapter_settings(base_url)).items():
+            click.echo(f"{key}={value}".replace("\n", "\\n"))
+        ctx.exit(0)
+    argv = (["--port", str(port)] if port else []) + (["--db", db] if db else [])
+    ctx.exit(server.main(argv) or 0)
 
 
 def _local_defaults() -> None:

@@ -87,19 +87,17 @@ def _read(env: str, environ: Mapping[str, str] | None) -> str:
 def erp_session_from_settings(environ: Mapping[str, str] | None = None,
                               timeout_s: float = CHECK_TIMEOUT_S) -> AbstractContextManager[ErpPort]:
     """An ERP session built from the settings exactly as the Dagster resource builds it."""
-    from sparklayer_erp.resources import ErpResource
+    from sparklayer_erp.resources import erp_resource_from_settings
 
-    resource = ErpResource(url=_read("ERP_URL", environ), database=_read("ERP_DATABASE", environ),
-                           login=_read("ERP_LOGIN", environ), password=_read("ERP_PASSWORD", environ),
-                           timeout_s=timeout_s)
-    return resource.session()
+    return erp_resource_from_settings(environ, timeout_s=timeout_s).session()
 
 
 def check_erp(environ: Mapping[str, str] | None = None) -> CheckResult:
     """Log in to the ERP and make one cheap read (look up a purchase id that never exists)."""
     try:
-        where = (f"{_read('ERP_DATABASE', environ)} at {_read('ERP_URL', environ)} "
-                 f"as {_read('ERP_LOGIN', environ)}")
+        from sparklayer_erp.resources import erp_location
+
+        where = erp_location(environ)
         session = erp_session_from_settings(environ)
     except settings.SettingError as exc:
         return CheckResult("ERP", f"not configured: {scrub(str(exc), environ)}")

@@ -20,7 +20,7 @@ import functools
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -195,9 +195,10 @@ class SparkLayerResource(dg.ConfigurableResource):
 
 
 class ErpAdapter(StrEnum):
-    """Which implementation of the ERP port ``ErpResource`` hands out."""
+    """Which implementation of the ERP port ``ErpResource`` hands out (``ERP_KIND``)."""
 
     tryton = "tryton"
+    netsuite = "netsuite"
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,44 @@ class _ErpValues:
     database: str
     login: str
     password: str = field(repr=False)
+
+
+# ErpResource field -> setting, for the NetSuite adapter (NetSuiteConfig field names in _netsuite_config).
+_NETSUITE_FIELDS = {
+    "netsuite_account_id": "NETSUITE_ACCOUNT_ID", "netsuite_base_url": "NETSUITE_BASE_URL",
+    "netsuite_auth": "NETSUITE_AUTH", "netsuite_client_id": "NETSUITE_CLIENT_ID",
+    "netsuite_certificate_id": "NETSUITE_CERTIFICATE_ID", "netsuite_private_key": "NETSUITE_PRIVATE_KEY",
+    "netsuite_consumer_key": "NETSUITE_CONSUMER_KEY", "netsuite_consumer_secret": "NETSUITE_CONSUMER_SECRET",
+    "netsuite_token_id": "NETSUITE_TOKEN_ID", "netsuite_token_secret": "NETSUITE_TOKEN_SECRET",
+    "netsuite_subsidiary": "NETSUITE_SUBSIDIARY", "netsuite_locations": "NETSUITE_LOCATIONS",
+    "netsuite_default_location": "NETSUITE_DEFAULT_LOCATION", "netsuite_concurrency": "NETSUITE_CONCURRENCY",
+}
+
+
+def _netsuite_config(values: dict[str, Any], timeout_s: float) -> Any:
+    """A ``NetSuiteConfig`` from checked settings; its own refusals become a ``SettingError`` naming the
+    variables (the config never puts a secret in a message)."""
+    from sparklayer_erp.erp.netsuite.config import NetSuiteConfig, NetSuiteConfigError
+
+    def text(name: str) -> str | None:
+        value = str(values[name] or "").strip()
+        return value or None
+
+    key = text("netsuite_private_key")
+    try:
+        return NetSuiteConfig(
+            account_id=text("netsuite_account_id") or "", auth=values["netsuite_auth"],
+            base_url=text("netsuite_base_url"), client_id=text("netsuite_client_id"),
+            certificate_id=text("netsuite_certificate_id"),
+            private_key_pem=key.replace("\\n", "\n") if key else None,  # one-line PEM from an env file
+            consumer_key=text("netsuite_consumer_key"), consumer_secret=text("netsuite_consumer_secret"),
+            token_id=text("netsuite_token_id"), token_secret=text("netsuite_token_secret"),
+            subsidiary=text("netsuite_subsidiary"), locations=values["netsuite_locations"] or {},
+            default_location=text("netsuite_default_location"),
+            concurrency=int(values["netsuite_concurrency"]), timeout=timeout_s,
+        )
+    except NetSuiteConfigError as exc:
+        raise settings.SettingError(str(exc)) from None
 
 
 def _close(port: object) -> None:
@@ -236,20 +275,37 @@ class _SharedPort:
 
 
 class ErpResource(dg.ConfigurableResource):
-    """The ERP behind the port; ``adapter`` picks the implementation (Tryton today).
+    """The ERP behind the port; ``adapter`` (``ERP_KIND``) picks the implementation: Tryton (the default,
+    ``url``/``database``/``login``/``password``) or NetSuite (the ``netsuite_*`` fields).
 
     Inside a Dagster run (or step) ``session()`` hands out one port for the whole run: one login however many
     assets use the ERP, closed when the run's resources are torn down. Built by hand outside Dagster (the
     command line's checks), each ``session()`` opens its own port and closes it at the end of the block.
     """
 
-    adapter: ErpAdapter = ErpAdapter.tryton
-    url: str = Field(description="ERP_URL")
-    database: str = Field(description="ERP_DATABASE")
-    login: str = Field(description="ERP_LOGIN")
-    password: str = Field(description="ERP_PASSWORD (secret)")
+    adapter: str = Field(default=ErpAdapter.tryton.value, description="ERP_KIND: tryton or netsuite")
+    url: str = Field(default=SETTINGS["ERP_URL"].default or "", description="ERP_URL")
+    database: str = Field(default=SETTINGS["ERP_DATABASE"].default or "", description="ERP_DATABASE")
+    login: str = Field(default=SETTINGS["ERP_LOGIN"].default or "", description="ERP_LOGIN")
+    password: str = Field(default="", description="ERP_PASSWORD (secret)")
+    netsuite_account_id: str = Field(default="", description="NETSUITE_ACCOUNT_ID")
+    netsuite_base_url: str = Field(default="", description="NETSUITE_BASE_URL (empty: from the account id)")
+    netsuite_auth: str = Field(default="oauth2", description="NETSUITE_AUTH: oauth2 or tba")
+    netsuite_client_id: str = Field(default="", description="NETSUITE_CLIENT_ID")
+    netsuite_certificate_id: str = Field(default="", description="NETSUITE_CERTIFICATE_ID")
+    netsuite_private_key: str = Field(default="", description="NETSUITE_PRIVATE_KEY (secret)")
+    netsuite_consumer_key: str = Field(default="", description="NETSUITE_CONSUMER_KEY")
+    netsuite_consumer_secret: str = Field(default="", description="NETSUITE_CONSUMER_SECRET (secret)")
+    netsuite_token_id: str = Field(default="", description="NETSUITE_TOKEN_ID")
+    netsuite_token_secret: str = Field(default="", description="NETSUITE_TOKEN_SECRET (secret)")
+    netsuite_subsidiary: str = Field(default="", description="NETSUITE_SUBSIDIARY")
+    netsuite_locations: str = Field(default="", description="NETSUITE_LOCATIONS: 1=MAIN,2=NORTH")
+    netsuite_default_location: str = Field(default="", description="NETSUITE_DEFAULT_LOCATION")
+    netsuite_concurrency: int = Field(default=5, description="NETSUITE_CONCURRENCY")
     timeout_s: float = 120.0
     _values: _ErpValues | None = PrivateAttr(default=None)
+    _kind: ErpAdapter | None = PrivateAttr(default=None)
+    _netsuite: Any = PrivateAttr(default=None)
     _shared: _SharedPort | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -261,7 +317,25 @@ class ErpResource(dg.ConfigurableResource):
         if shared is not None:
             shared.close()
 
-    def values(self) -> _ErpValues:
+    def kind(self) -> ErpAdapter:
+        """Which adapter ``ERP_KIND`` names (checked once)."""
+        if self._kind is None:
+            check = _Checks()
+            kind = check("ERP_KIND", self.adapter, ErpAdapter)
+            check.done()
+            self._kind = kind
+        return self._kind
+
+    def values(self) -> Any:
+        """The checked settings of the chosen adapter: Tryton's connection, or a ``NetSuiteConfig``. Only the
+        chosen adapter's variables are required."""
+        if self.kind() is ErpAdapter.netsuite:
+            if self._netsuite is None:
+                check = _Checks()
+                values = {name: check(env, getattr(self, name)) for name, env in _NETSUITE_FIELDS.items()}
+                check.done()
+                self._netsuite = _netsuite_config(values, self.timeout_s)
+            return self._netsuite
         if self._values is None:
             check = _Checks()
             values = dict(
@@ -276,12 +350,17 @@ class ErpResource(dg.ConfigurableResource):
 
     def port(self) -> ErpPort:
         """A new port (its own session); callers normally use ``session()``."""
-        if self.adapter is not ErpAdapter.tryton:
-            raise settings.SettingError(f"ERP adapter {self.adapter!r} is not available; only 'tryton' ships today")
         v = self.values()
-        from sparklayer_erp.erp.tryton.adapter import TrytonErp
+        port: ErpPort
+        if self.kind() is ErpAdapter.netsuite:
+            from sparklayer_erp.erp.netsuite.adapter import NetSuiteErp
 
-        port = TrytonErp(url=v.url, database=v.database, login=v.login, password=v.password, timeout=self.timeout_s)
+            port = NetSuiteErp(v)
+        else:
+            from sparklayer_erp.erp.tryton.adapter import TrytonErp
+
+            port = TrytonErp(url=v.url, database=v.database, login=v.login, password=v.password,
+                             timeout=self.timeout_s)
         if _dry_run():
             from sparklayer_erp.plumbing import dry_run
 
@@ -447,6 +526,41 @@ def env_or_default_int(env: str) -> int:
     return int(str(SETTINGS[env].default))
 
 
+def erp_resource_from_settings(environ: Mapping[str, str] | None = None, *, timeout_s: float = 120.0) -> ErpResource:
+    """The ERP resource built now from the settings (the command line's checks), as ``build_resources``
+    builds it for Dagster; a missing or malformed setting raises ``SettingError`` naming it."""
+    source = os.environ if environ is None else environ
+
+    def read(env: str) -> str:
+        value = settings.read(env, source)
+        return str(value) if env != "NETSUITE_LOCATIONS" else (source.get(env) or "")
+
+    if read("ERP_KIND") == ErpAdapter.netsuite.value:
+        fields: dict[str, Any] = {name: read(env) for name, env in _NETSUITE_FIELDS.items()}
+        fields["netsuite_concurrency"] = int(fields["netsuite_concurrency"])
+        return ErpResource(adapter=ErpAdapter.netsuite.value, timeout_s=timeout_s, **fields)
+    return ErpResource(url=read("ERP_URL"), database=read("ERP_DATABASE"), login=read("ERP_LOGIN"),
+                       password=read("ERP_PASSWORD"), timeout_s=timeout_s)
+
+
+def erp_location(environ: Mapping[str, str] | None = None) -> str:
+    """Where the configured ERP is, for people (never a secret)."""
+    source = os.environ if environ is None else environ
+    if str(settings.read("ERP_KIND", source)) == ErpAdapter.netsuite.value:
+        account = settings.read("NETSUITE_ACCOUNT_ID", source) or "?"
+        url = settings.read("NETSUITE_BASE_URL", source) or "its suitetalk.api.netsuite.com host"
+        return f"NetSuite account {account} at {url}"
+    return (f"{settings.read('ERP_DATABASE', source)} at {settings.read('ERP_URL', source)} "
+            f"as {settings.read('ERP_LOGIN', source)}")
+
+
+def _erp_password() -> str | dg.EnvVar:
+    """``ERP_PASSWORD`` is Tryton's: required (an ``EnvVar``) unless ``ERP_KIND=netsuite`` leaves it unset."""
+    if os.environ.get("ERP_KIND", "").strip() == ErpAdapter.netsuite.value and not os.environ.get("ERP_PASSWORD"):
+        return ""
+    return env_or_default("ERP_PASSWORD")
+
+
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     """Every resource the definitions use, fed from the settings table."""
     e, i = env_or_default, env_or_default_int
@@ -457,8 +571,10 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             client_id=e("SPARKLAYER_CLIENT_ID"), client_secret=e("SPARKLAYER_CLIENT_SECRET"),
             requests_per_second=e("SPARKLAYER_REQUESTS_PER_SECOND"), pack_size_mode=e("SPARKLAYER_PACK_SIZE_MODE"),
         ),
-        "erp": ErpResource(url=e("ERP_URL"), database=e("ERP_DATABASE"), login=e("ERP_LOGIN"),
-                           password=e("ERP_PASSWORD")),
+        "erp": ErpResource(adapter=e("ERP_KIND"), url=e("ERP_URL"), database=e("ERP_DATABASE"),
+                           login=e("ERP_LOGIN"), password=_erp_password(),
+                           **{name: (i(env) if env == "NETSUITE_CONCURRENCY" else e(env))
+                              for name, env in _NETSUITE_FIELDS.items()}),
         "policy": PolicyResource(
             price_policy=e("ORDER_PRICE_POLICY"), price_tolerance=e("ORDER_PRICE_TOLERANCE"),
             tax_rate_percent=e("ORDER_TAX_RATE_PERCENT"),

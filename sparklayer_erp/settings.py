@@ -112,6 +112,32 @@ def _optional(name: str, value: str) -> str:
     return value
 
 
+def _optional_url(name: str, value: str) -> str:
+    return _url(name, value) if value.strip() else ""
+
+
+def _at_least_one(name: str, value: str) -> int:
+    number = _positive_int(name, value)
+    if number < 1:
+        raise SettingError(f"{name} must be at least 1, got {value!r}")
+    return number
+
+
+def _location_map(name: str, value: str) -> dict[str, str]:
+    """``1=MAIN,2=NORTH`` -> {"1": "MAIN", "2": "NORTH"}: NetSuite location internal id -> warehouse code."""
+    pairs: dict[str, str] = {}
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        location, sep, code = (x.strip() for x in part.partition("="))
+        if not sep or not location or not code:
+            raise SettingError(f"{name} is internal id=warehouse code pairs such as 1=MAIN,2=NORTH, got {part!r}")
+        if location in pairs or code in pairs.values():
+            raise SettingError(f"{name} names location {location} or warehouse {code} twice")
+        pairs[location] = code
+    return pairs
+
+
 TEAMS = ("FINANCE", "SALES_OPERATIONS", "OPERATIONS", "ECOMMERCE")
 
 
@@ -154,16 +180,56 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("ERP_DATABASE", "erp", _text, "ERP database name."),
     Setting("ERP_LOGIN", "integration", _text, "ERP integration user (not an administrator)."),
     Setting("ERP_PASSWORD", None, _text, "ERP integration user's password.", secret=True),
+    Setting("ERP_KIND", "tryton", _choice("tryton", "netsuite"),
+            "Which ERP the integration talks to: tryton (ERP_URL, ERP_DATABASE, ERP_LOGIN, ERP_PASSWORD) or "
+            "netsuite (the NETSUITE_* settings; see docs/erp-adapters.md)."),
+    Setting("NETSUITE_ACCOUNT_ID", "", _optional,
+            "NetSuite account id as in Setup > Company > Company Information, e.g. 1234567 or 1234567_SB1 for a "
+            "sandbox (ERP_KIND=netsuite)."),
+    Setting("NETSUITE_BASE_URL", "", _optional_url,
+            "NetSuite REST host override (empty: https://<account id>.suitetalk.api.netsuite.com); the demo "
+            "points it at the local NetSuite emulator."),
+    Setting("NETSUITE_AUTH", "oauth2", _choice("oauth2", "tba"),
+            "oauth2: OAuth 2.0 client credentials with a certificate (NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID, "
+            "NETSUITE_PRIVATE_KEY); tba: token-based authentication (NETSUITE_CONSUMER_KEY, "
+            "NETSUITE_CONSUMER_SECRET, NETSUITE_TOKEN_ID, NETSUITE_TOKEN_SECRET)."),
+    Setting("NETSUITE_CLIENT_ID", "", _optional, "NetSuite integration record's client id (NETSUITE_AUTH=oauth2)."),
+    Setting("NETSUITE_CERTIFICATE_ID", "", _optional,
+            "Certificate id of the OAuth 2.0 client credentials mapping (NETSUITE_AUTH=oauth2)."),
+    Setting("NETSUITE_PRIVATE_KEY", "", _optional,
+            "PEM private key of that certificate (NETSUITE_AUTH=oauth2); line breaks may be written as \\n.",
+            secret=True),
+    Setting("NETSUITE_CONSUMER_KEY", "", _optional, "Integration record's consumer key (NETSUITE_AUTH=tba)."),
+    Setting("NETSUITE_CONSUMER_SECRET", "", _optional, "Integration record's consumer secret (NETSUITE_AUTH=tba).",
+            secret=True),
+    Setting("NETSUITE_TOKEN_ID", "", _optional, "Access token id of the integration user (NETSUITE_AUTH=tba)."),
+    Setting("NETSUITE_TOKEN_SECRET", "", _optional, "Access token secret (NETSUITE_AUTH=tba).", secret=True),
+    Setting("NETSUITE_SUBSIDIARY", "", _optional,
+            "Internal id of the subsidiary new records belong to (OneWorld accounts; empty: the account's default)."),
+    Setting("NETSUITE_LOCATIONS", "", _location_map,
+            "NetSuite locations and the warehouse codes SparkLayer knows them by: internal id=code, comma "
+            "separated, e.g. 1=MAIN,2=NORTH (empty: a location's name is its code)."),
+    Setting("NETSUITE_DEFAULT_LOCATION", "", _optional,
+            "Internal id of the location new orders ship from (empty: the first of NETSUITE_LOCATIONS)."),
+    Setting("NETSUITE_CONCURRENCY", "5", _at_least_one,
+            "Most NetSuite requests in flight at once; keep it below the account's concurrency limit "
+            "(Setup > Integration > Integration Governance), which other integrations share."),
     Setting("ORDER_PRICE_POLICY", "hold_for_finance", _choice("erp_wins", "sparklayer_wins", "hold_for_finance"),
             "What to do when a SparkLayer price differs from the ERP price."),
     Setting("ORDER_PRICE_TOLERANCE", "0.01", _positive_decimal,
             "Largest per-unit price difference accepted without a price check exception."),
     Setting("ORDER_TAX_RATE_PERCENT", "20", _positive_decimal,
             "The ERP's sales tax rate in percent, used to check that ERP and SparkLayer order totals agree."),
-    Setting("ORDER_POLL_SECONDS", "10", _positive_int, "How often the order sensor looks for new orders."),
+    Setting("ORDER_POLL_SECONDS", "3", _positive_int,
+            "How often the order sensor looks for new orders (its minimum interval; 0 means the default). A tick "
+            "costs one SparkLayer list call and one ledger read, so a short interval is cheap; Dagster's sensor "
+            "daemon passes over its sensors every 5 s, and any value below 5 lets the sensor tick on every pass "
+            "(5 or more can skip a pass and wait 10 s)."),
     Setting("ORDER_OVERLAP_SECONDS", "120", _positive_int,
             "How far back each poll re-reads, so late writes in SparkLayer are never missed."),
-    Setting("ORDER_PAGE_SIZE", "100", _positive_int, "Orders per sensor tick (a backlog drains over ticks)."),
+    Setting("ORDER_PAGE_SIZE", "100", _positive_int,
+            "Orders per sensor tick, and so per order-sync run (a backlog drains over ticks); also the page size of "
+            "the tick's SparkLayer list call (capped by the API's page limit)."),
     Setting("PRICE_QUANTITY_BREAKS", "1,120,240,480", _quantity_list,
             "Quantities (in base units) at which the ERP is asked for a price: 1 plus every volume break your "
             "price lists use. Extra quantities cost ERP time, never wrong prices (a break that does not lower "

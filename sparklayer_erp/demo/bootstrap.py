@@ -11,10 +11,22 @@ from collections.abc import Mapping
 
 import httpx
 
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.plumbing import automation
 
 LOCATION = "sparklayer_erp"
 REPOSITORY = "__repository__"
+
+# The NetSuite emulator numbers its locations in demo_data.WAREHOUSES order; an administrator of the demo
+# company would set NETSUITE_LOCATIONS to this.
+NETSUITE_DEMO_LOCATIONS = ",".join(f"{i}={code}" for i, (code, _) in enumerate(demo_data.WAREHOUSES, start=1))
+
+
+def netsuite_environment(adapter_settings: Mapping[str, str]) -> dict[str, str]:
+    """What the demo's Dagster needs to run on the NetSuite emulator instead of Tryton: ``ERP_KIND=netsuite``,
+    the emulator's URL and demo credentials (``adapter_settings``) and the demo company's locations."""
+    return {"ERP_KIND": "netsuite", **adapter_settings, "NETSUITE_LOCATIONS": NETSUITE_DEMO_LOCATIONS,
+            "NETSUITE_DEFAULT_LOCATION": "1"}
 
 _AUTOMATION = """
 query {

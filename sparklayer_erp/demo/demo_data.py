@@ -2,6 +2,10 @@
 
 Deterministic (no randomness at import), so the ERP and the sandbox always agree on customers and SKUs.
 Prices are per base unit (a single bottle/pack); pack sizes are the ERP sale unit ("Case of 12" = 12).
+
+The company keeps its books in GBP. One EU trade customer buys in EUR: the ERP holds EUR with a rate to GBP
+(``FOREIGN_CURRENCIES``), a EUR price level (``TRADE-EUR``, computed by the ERP from the GBP list prices and
+converted at its rate) and the customer's sale currency. Everything else is in GBP.
 """
 
 from __future__ import annotations
@@ -10,13 +14,30 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-CURRENCY = "GBP"
+CURRENCY = "GBP"  # the company's (book) currency
 VAT_RATE = Decimal("0.20")
 _NS = uuid.UUID("6f1c2f1e-9d7b-4c55-9d55-5a7e1e0f0a11")
 
 # Pack sizes the ERP knows as units of measure ("Case of N"); 1 = sold by the unit.
 PACK_SIZES = (1, 6, 12, 24)
 WAREHOUSES = (("WH", "Main warehouse"), ("WH2", "North warehouse"))
+
+
+
+
+@dataclass(frozen=True)
+class DemoCurrency:
+    """A currency the ERP knows besides the company's, with the ERP's rate: ``rate`` units of it buy one GBP."""
+
+    code: str
+    name: str
+    symbol: str
+    rate: Decimal  # per 1 GBP; 1.25 makes 1 EUR = 0.80 GBP exactly, so demo figures are easy to check
+    rate_from: str  # ISO date the rate applies from (early, so every order date has a rate)
+
+
+FOREIGN_CURRENCIES = (DemoCurrency("EUR", "Euro", "€", Decimal("1.25"), "2000-01-01"),)
+EURO = FOREIGN_CURRENCIES[0].code
 
 
 @dataclass(frozen=True)
@@ -26,13 +47,20 @@ class DemoLevel:
     factor: Decimal  # of the list price
     volume_break_units: int  # from this many base units ...
     volume_factor: Decimal  # ... this factor applies instead
+    currency: str = CURRENCY  # the currency buyers on this level pay in (the ERP converts at its rate)
 
 
 PRICE_LEVELS = (
     DemoLevel("TRADE", "Trade", Decimal("0.90"), 120, Decimal("0.85")),
     DemoLevel("WHOLESALE", "Wholesale", Decimal("0.80"), 240, Decimal("0.76")),
     DemoLevel("DISTRIBUTOR", "Distributor", Decimal("0.72"), 480, Decimal("0.70")),
+    # EU trade: its own factors (so the ERP's level lines differ from TRADE's), priced in EUR by the ERP.
+    DemoLevel("TRADE-EUR", "Trade (EUR)", Decimal("0.88"), 120, Decimal("0.84"), currency=EURO),
 )
+
+
+def level_by_code(code: str) -> DemoLevel:
+    return next(lv for lv in PRICE_LEVELS if lv.code == code)
 
 
 @dataclass(frozen=True)
@@ -87,6 +115,8 @@ class DemoCustomer:
     platform_id: str  # the e-commerce platform (Shopify) customer id
     sparklayer_id: str  # SparkLayer customer UUID
     contract_prices: dict  # sku -> unit price (customer contract), empty for most
+    currency: str = CURRENCY  # the currency the customer buys in (ERP: the party's sale currency)
+    country_code: str = "GB"
 
 
 _CITIES = ["London", "Leeds", "Bristol", "Glasgow", "Cardiff", "York", "Bath", "Derby"]
@@ -120,10 +150,21 @@ def _customers() -> tuple[DemoCustomer, ...]:
             sparklayer_id=str(uuid.uuid5(_NS, code)),
             contract_prices=contract,
         ))
+    # The EU trade customer: buys in EUR on the EUR trade level; credit limit in GBP (the ERP checks credit
+    # in its company currency).
+    i = len(_NAMES)
+    code = f"C{1001 + i}"
+    out.append(DemoCustomer(
+        account_code=code, name="Rhein Getraenke GmbH", email="einkauf@rheingetraenke.example",
+        payment_terms="Net 30", credit_limit=Decimal(5000), price_level="TRADE-EUR", on_credit_hold=False,
+        city="Cologne", platform_id=str(7_100_000_000 + i), sparklayer_id=str(uuid.uuid5(_NS, code)),
+        contract_prices={}, currency=EURO, country_code="DE",
+    ))
     return tuple(out)
 
 
-CUSTOMERS = _customers()  # 24 customers, C1007 on credit hold
+CUSTOMERS = _customers()  # 25 customers, C1007 on credit hold, C1025 buys in EUR
+EURO_CUSTOMER = CUSTOMERS[-1]
 
 # A B2B buyer who exists in SparkLayer (and the shop) but not yet in the ERP: their orders must be
 # quarantined for sales operations until the ERP account exists and the link appears.

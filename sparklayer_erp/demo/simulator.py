@@ -1,7 +1,8 @@
 """Demo buyer: places a realistic mix of orders into the SparkLayer sandbox so the demo shows itself.
 
 The mix: all three payment methods, case quantities, a customer with no ERP account (quarantined for sales
-operations), a price the ERP does not agree with (held for finance), and cancellations — some soon after
+operations), a price the ERP does not agree with (held for finance), a euro buyer (an EU trade customer whose
+SparkLayer price list is the ERP's EUR level, so their orders are in EUR), and cancellations — some soon after
 the order (before the point of no return), some late. Deterministic (seeded) so two demos look alike.
 """
 
@@ -24,8 +25,11 @@ def order_plan(rng: random.Random, n: int) -> dict:
     """The n-th simulated order, as plain data (tested without a sandbox)."""
     if n % 11 == 5:
         customer = demo_data.UNLINKED_SPARKLAYER_CUSTOMER["id"]
+    elif n % 10 == 2:
+        customer = demo_data.EURO_CUSTOMER.sparklayer_id
     else:
-        customer = rng.choice([c for c in demo_data.CUSTOMERS if not c.on_credit_hold]).sparklayer_id
+        customer = rng.choice([c for c in demo_data.CUSTOMERS
+                               if not c.on_credit_hold and c.currency == demo_data.CURRENCY]).sparklayer_id
     lines = []
     for product in rng.sample(demo_data.PRODUCTS, k=rng.randint(1, 3)):
         lines.append({"sku": product.sku, "quantity": product.pack_size * rng.randint(1, 4)})

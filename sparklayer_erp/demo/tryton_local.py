@@ -188,12 +188,17 @@ def demo_payload() -> dict:
     conv = {k: plain(v) for k, v in vars(conventions).items() if k.isupper()}
     return {
         "currency": demo_data.CURRENCY,
+        "currencies": [  # the ERP's other currencies, each with its rate per company-currency unit
+            {"code": cur.code, "name": cur.name, "symbol": cur.symbol, "rate": str(cur.rate),
+             "rate_from": cur.rate_from}
+            for cur in getattr(demo_data, "FOREIGN_CURRENCIES", ())],
         "vat_rate": str(demo_data.VAT_RATE),
         "conventions": conv,
         "warehouses": [list(w) for w in demo_data.WAREHOUSES],
         "levels": [
             {"code": lv.code, "name": lv.name, "factor": str(lv.factor),
-             "volume_break_units": lv.volume_break_units, "volume_factor": str(lv.volume_factor)}
+             "volume_break_units": lv.volume_break_units, "volume_factor": str(lv.volume_factor),
+             "currency": getattr(lv, "currency", demo_data.CURRENCY)}
             for lv in demo_data.PRICE_LEVELS],
         "products": [
             {"sku": p.sku, "name": p.name, "list_price": str(p.list_price), "pack_size": p.pack_size,
@@ -205,7 +210,8 @@ def demo_payload() -> dict:
              "credit_limit": None if c.credit_limit is None else str(c.credit_limit),
              "price_level": c.price_level, "on_credit_hold": c.on_credit_hold, "city": c.city,
              "contract_prices": {sku: str(price) for sku, price in c.contract_prices.items()},
-             "contract_list": demo_data.contract_list_code(c.account_code) if c.contract_prices else None}
+             "contract_list": demo_data.contract_list_code(c.account_code) if c.contract_prices else None,
+             "currency": getattr(c, "currency", demo_data.CURRENCY)}
             for c in demo_data.CUSTOMERS],
     }
 

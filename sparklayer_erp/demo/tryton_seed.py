@@ -70,13 +70,14 @@ def seed(db_name: str, data: dict) -> None:
         fiscalyear.save()
         fiscalyear.click("create_period")
     accounts = get_accounts(company)
+    currencies = _create_currencies(company, data.get("currencies") or [])
     # Tax per line, rounded per line: the rule the integration checks SparkLayer totals against
     # (domain/orders.expected_erp_totals). Tryton's default ("document") rounds once per order and
     # would differ by a cent on some orders.
     account_config = Model.get("account.configuration")(1)
     account_config.tax_rounding = "line"
     account_config.save()
-    _log("company, chart, fiscal years", started)
+    _log(f"company, chart, fiscal years, currencies {sorted(currencies)}", started)
 
     # --- payment methods (cash journal) ------------------------------------------------------------------
     Journal = Model.get("account.journal")
@@ -174,6 +175,9 @@ def seed(db_name: str, data: dict) -> None:
         party.addresses[0].city = c["city"]
         party.customer_payment_term = terms[c["payment_terms"]]
         party.sale_price_list = contract_lists.get(c["account_code"]) or level_lists[c["price_level"]]
+        currency = c.get("currency") or data["currency"]
+        if currency != data["currency"]:  # the sale currency Tryton proposes for this customer's orders
+            party.customer_currency = currencies[currency]
         limit = c["credit_limit"]
         party.credit_limit_amount = None if limit is None else Decimal(limit)
         if c["on_credit_hold"]:
@@ -219,6 +223,34 @@ def seed(db_name: str, data: dict) -> None:
     # --- users: the integration (non-admin) and a human operator --------------------------------------
     _create_users(cfg, company, conv, warehouses[conv["DEFAULT_WAREHOUSE_CODE"]])
     _log("web shop, users", started)
+
+
+def _create_currencies(company, foreign: list[dict]) -> dict:
+    """The company currency gets rate 1 and every other currency its rate per company-currency unit, from
+    ``rate_from``: Tryton converts with ``amount * to.rate / from.rate`` at the document's date, and refuses
+    (``currency.msg_no_rate``) a conversion when either side has no rate on that date.
+
+    A Tryton price list has no currency of its own (its company's); prices for a customer buying in another
+    currency are the list's company-currency prices converted at this rate, when the sale (or a price read
+    with ``currency`` in the context) is in that currency.
+    """
+    Currency = Model.get("currency.currency")
+    Rate = Model.get("currency.currency.rate")
+    home = company.currency
+    out = {home.code: home}
+    if not foreign:
+        return out
+    first = min(dt.date.fromisoformat(c["rate_from"]) for c in foreign)
+    if not Rate.find([("currency", "=", home.id)]):
+        Rate(currency=home, date=first, rate=Decimal(1)).save()
+    for c in foreign:
+        found = Currency.find([("code", "=", c["code"])])
+        currency = found[0] if found else Currency(
+            name=c["name"], code=c["code"], symbol=c["symbol"], rounding=Decimal("0.01"), digits=2)
+        currency.save()
+        Rate(currency=currency, date=dt.date.fromisoformat(c["rate_from"]), rate=Decimal(c["rate"])).save()
+        out[c["code"]] = currency
+    return out
 
 
 def _create_warehouse(Location, code: str, name: str, conv: dict):

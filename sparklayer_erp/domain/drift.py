@@ -50,6 +50,10 @@ class SlOrderSnap:
     total_gross: Decimal
     total_paid: Decimal = Decimal("0")
     skus: tuple[str, ...] = ()
+    # Gross value of the units SparkLayer shows in cancellation packages of an order still going: what the
+    # ERP cancelled after the point of no return. SparkLayer's total leaves them out; the ERP order keeps
+    # the lines (nothing is un-ordered there), so the amount rule adds them back before comparing.
+    cancelled_gross: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -235,13 +239,16 @@ def status_mismatches(snap: DriftSnapshot, config: DriftConfig, now: dt.datetime
 
 
 def amount_mismatches(snap: DriftSnapshot, config: DriftConfig, now: dt.datetime, ix: _Index) -> list[Problem]:
-    """Live orders whose SparkLayer and ERP gross totals (each rounded to the cent) differ beyond tolerance."""
+    """Live orders whose SparkLayer and ERP gross totals (each rounded to the cent) differ beyond tolerance.
+
+    An order shipped in parts with lines the ERP cancelled is compared as ordered: SparkLayer's total plus
+    what it shows as cancelled (``cancelled_gross``) against the ERP order's total."""
     out = []
     for o in snap.sl_orders:
         live = ix.live_erp(o.purchase_id)
         if o.status == SL_CANCELLED or live is None:
             continue
-        sl_total, erp_total = round_money(o.total_gross), round_money(live.total)
+        sl_total, erp_total = round_money(o.total_gross + o.cancelled_gross), round_money(live.total)
         diff = sl_total - erp_total
         if abs(diff) > config.amount_tolerance:
             out.append(problem("amount_mismatch", Entity.ORDER, o.purchase_id, order=_label(o),

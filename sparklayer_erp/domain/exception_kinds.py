@@ -118,6 +118,17 @@ _KINDS: tuple[ExceptionKind, ...] = (
         flow=Flow.ORDERS,
     ),
     ExceptionKind(
+        "unknown_currency", OwnerTeam.FINANCE, Entity.ORDER,
+        "Order in a currency the ERP does not book",
+        "Order {order} is in {currency}, which the ERP cannot book: {reason}. The order is held; nothing was "
+        "sent to the ERP.",
+        "Decide whether the business sells in {currency}. If it does, add the currency and its exchange rate to "
+        "the ERP (and give the customer that sale currency): the order then goes through by itself at the next "
+        "sync. If not, correct the customer's price list currency in SparkLayer and agree with the buyer to "
+        "cancel and re-order in a currency the ERP books. " + _NO_DUPLICATE,
+        flow=Flow.ORDERS,
+    ),
+    ExceptionKind(
         "credit_hold", OwnerTeam.FINANCE, Entity.ORDER,
         "Pay-on-account order waiting: account on credit hold",
         "Order {order} for account {account_code} is waiting for approval in the ERP because the account is on "
@@ -324,6 +335,38 @@ _KINDS: tuple[ExceptionKind, ...] = (
         "Check the card payment in the payment provider, then record it against invoice {invoice} in the ERP. "
         "Do not chase the buyer: they have paid.",
         flow=Flow.MONITORING,
+    ),
+    # --- refunds and returns, SparkLayer → ERP --------------------------------------------------------
+    ExceptionKind(
+        "refund_not_credited", OwnerTeam.FINANCE, Entity.ORDER,
+        "Refund in the shop with no credit note in the ERP",
+        "Order {order} has a refund of {currency} {amount} in SparkLayer ({refund}), but the ERP would not "
+        "raise a credit note for it against order {erp_order}: {reason}.",
+        "Usually the invoice is not posted yet: post it, and the credit note is raised by itself at the next "
+        "run. If the refund is more than the invoice still holds, agree the right amount with the buyer. Do not "
+        "raise this credit note in the ERP by hand: the integration would raise it a second time.",
+        flow=Flow.ORDERS,
+    ),
+    ExceptionKind(
+        "return_not_credited", OwnerTeam.OPERATIONS, Entity.ORDER,
+        "Goods returned in the shop with no credit note in the ERP",
+        "Order {order} has goods returned in SparkLayer ({refund}: {goods}), but the ERP would not credit "
+        "them on order {erp_order}: {reason}.",
+        "Check what came back against the ERP invoice (item codes and quantities). Once the invoice is posted "
+        "and the goods are on it, the credit note is raised by itself at the next run. Do not raise it in the "
+        "ERP by hand: the integration would raise it a second time.",
+        flow=Flow.ORDERS,
+    ),
+    ExceptionKind(
+        "refund_needs_review", OwnerTeam.FINANCE, Entity.ORDER,
+        "Refund that may already be credited",
+        "Order {order} has a refund of {currency} {amount} in SparkLayer ({refund}) after returned goods on "
+        "it were already credited in the ERP (credit note {credit_notes}); it was not credited again "
+        "automatically in case it is the same money.",
+        "Compare the refund with the credit notes on the order in the ERP. If it is extra money back, raise the "
+        "credit note in the ERP with reference {reference}, then accept this exception; if it is the same money, "
+        "just accept it.",
+        flow=Flow.ORDERS,
     ),
 )
 

@@ -127,6 +127,9 @@ class ErpOrderLine:
     unit: str  # ERP unit name, e.g. "Case of 12"
     unit_price: Decimal  # per ``unit``, before tax
     description: str = ""
+    # Of ``quantity``, how much the ERP cancelled after the point of no return (the warehouse will not ship
+    # it): the line stays on the ERP order, SparkLayer shows that part as cancelled.
+    cancelled_quantity: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -153,12 +156,26 @@ class ErpOrderRef:
 
 
 @dataclass(frozen=True)
+class ShipmentLine:
+    """What one shipment carries (or, before it leaves, is planned to carry) of one SKU, in the ERP's unit."""
+
+    sku: str
+    quantity: Decimal  # in ``unit``
+    unit: str  # ERP unit name, e.g. "Case of 12"
+
+
+@dataclass(frozen=True)
 class Shipment:
+    """One ERP delivery of an order; an order shipped in parts has several. ``shipment_id`` is the ERP's
+    stable key for it (``number`` is what people read; either identifies its SparkLayer package)."""
+
     number: str | None
     state: str  # ERP's own word (waiting, assigned, picked, packed, done, cancelled)
     tracking_number: str | None = None
     carrier: str | None = None
     shipped_on: dt.date | None = None
+    lines: tuple[ShipmentLine, ...] = ()
+    shipment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +197,42 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class CreditNote:
+    """A credit note the ERP holds against an order's invoice (price dispute, return, refund, cancellation).
+
+    ``total`` is positive: the amount credited to the customer. ``reference`` is the integration's key when
+    it raised the note (a SparkLayer refund's id), or the ERP's own number otherwise. ``goods_returned``:
+    the note is for goods that came back (operations), not only money (finance)."""
+
+    number: str | None
+    total: Decimal
+    state: str  # draft, posted, paid, cancelled
+    credit_date: dt.date | None = None
+    reference: str | None = None
+    reason: str = ""
+    goods_returned: bool = False
+    invoice_number: str | None = None  # the invoice it credits, when the ERP says
+    lines: tuple[ErpOrderLine, ...] = ()  # what was credited, when by line (empty: an amount only)
+    credit_note_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CreditNoteRequest:
+    """What the integration asks the ERP to credit on an order's invoice.
+
+    Either ``lines`` (SKU and quantity in the ERP unit, credited at the invoiced price: goods) or ``amount``
+    (gross, tax included, at the invoice's tax rate: money only). ``reference`` makes it idempotent: the ERP
+    keeps it on the note, and a second request with it returns the first note."""
+
+    reference: str
+    reason: str
+    amount: Decimal | None = None
+    lines: tuple[ErpOrderLine, ...] = ()
+    goods_returned: bool = False
+    credit_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
 class ErpOrderStatus:
     erp_id: int
     number: str | None
@@ -197,6 +250,11 @@ class ErpOrderStatus:
     invoices: tuple[Invoice, ...] = ()
     payments: tuple[Payment, ...] = ()
     warehouse_code: str | None = None  # the ERP warehouse it ships from; None when the ERP does not say
+    currency: str = "GBP"  # ISO code of the order's currency (its amounts above are in it)
+    # The ERP's rate on the order date: company-currency units per one unit of ``currency`` (amount x rate =
+    # company-currency amount; 1 when the order is in the company currency); None when the ERP has none.
+    company_rate: Decimal | None = None
+    credit_notes: tuple[CreditNote, ...] = ()  # against this order's invoices (not part of ``invoices``)
 
 
 class RefusalReason(StrEnum):
@@ -208,6 +266,7 @@ class RefusalReason(StrEnum):
     ALREADY_CANCELLED = "already_cancelled"
     UNKNOWN_SKU = "unknown_sku"
     UNKNOWN_CUSTOMER = "unknown_customer"
+    UNKNOWN_CURRENCY = "unknown_currency"  # the ERP has no such currency, or no rate for it on the order date
     FRACTIONAL_QUANTITY = "fractional_quantity"
     INVALID_STATE = "invalid_state"
     OTHER = "other"

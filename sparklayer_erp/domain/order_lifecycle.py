@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
@@ -20,7 +21,7 @@ from typing import NamedTuple
 from sparklayer_erp.domain.hashing import (
     content_hash,
 )
-from sparklayer_erp.domain.models import ErpOrderState, ErpOrderStatus, PaymentMethod
+from sparklayer_erp.domain.models import CreditNote, ErpItem, ErpOrderState, ErpOrderStatus, PaymentMethod
 from sparklayer_erp.domain.money import to_money
 from sparklayer_erp.domain.orders import CANCELLED_STATUS, OrderIn
 from sparklayer_erp.sparklayer.contract import PURCHASE_STATUSES
@@ -32,8 +33,16 @@ def order_lines_hash(order: OrderIn) -> str:
 
     Line order does not matter; shipping, PO number and totals are not part of it (the ERP port's
     ``amend_order`` replaces lines only).
+
+    Lines of one SKU at one price are summed first: once the ERP ships an order in parts, SparkLayer holds
+    each ordered line split over its packages (shipped, cancelled, still incoming), and that is not a change
+    by the buyer. (For a purchase with no such repeats the fingerprint is the same as before summing.)
     """
-    lines = sorted((line.sku, line.quantity, line.unit_net) for line in order.lines)
+    summed: dict[tuple[str, Decimal | None], int] = {}
+    for line in order.lines:
+        key = (line.sku, line.unit_net)
+        summed[key] = summed.get(key, 0) + line.quantity
+    lines = sorted((sku, quantity, unit_net) for (sku, unit_net), quantity in summed.items())
     return content_hash({"lines": lines})
 
 
@@ -116,10 +125,19 @@ class ShipmentOut:
 
 
 @dataclass(frozen=True)
+class PackageLineOut:
+    """What a package holds of one SKU, in SparkLayer's (base) units."""
+
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
 class PackageOut:
     type: str  # contract.PACKAGE_TYPES: "shipment" or "cancellation" here
     reference: str | None
     shipments: tuple[ShipmentOut, ...] = ()
+    lines: tuple[PackageLineOut, ...] = ()  # empty: the ERP did not say (or could not be converted)
 
 
 @dataclass(frozen=True)
@@ -171,14 +189,19 @@ def status_for_sparklayer(
     *,
     payment_method: PaymentMethod | None = None,
     held: bool = False,
+    unit_factors: UnitFactors | None = None,
 ) -> StatusUpdate:
     """The ERP's truth about an order, in SparkLayer's terms.
 
     Status: cancelled → "cancelled"; done → "complete"; committed → "shipped" when every live shipment is
     done, "part_shipped" when some are, else "processing"; pending approval or draft → "incoming", or
     "on_hold" when ``held`` (the credit check refused it). Packages: one "shipment" package per shipment
-    that left (with carrier and tracking), and a "cancellation" package for a cancelled order. Accounting
-    files: posted and paid invoices. Transactions: ERP payments, except for orders paid by card in the shop
+    that left (with carrier, tracking and — given ``unit_factors`` — the lines it carried, in SparkLayer's
+    units), and a "cancellation" package: for a cancelled order, or, on an order still going, holding what
+    the ERP cancelled of its lines after the point of no return. Accounting files: posted and paid invoices.
+    Credit notes raised in the ERP (not those the integration raised for a SparkLayer refund): a refund
+    transaction each, and a "return" package with the credited goods when goods came back (status
+    "returned" once the order had shipped). Transactions: ERP payments, except for orders paid by card in the shop
     (``payment_method`` UPFRONT), whose payment SparkLayer already holds.
     """
     live = [s for s in erp_status.shipments if s.state != "cancelled"]
@@ -194,16 +217,31 @@ def status_for_sparklayer(
     assert status in PURCHASE_STATUSES
 
     packages = [
-        PackageOut("shipment", s.number, (ShipmentOut(s.number, s.carrier, s.tracking_number, s.shipped_on),))
+        PackageOut("shipment", s.number or s.shipment_id,
+                   (ShipmentOut(s.number, s.carrier, s.tracking_number, s.shipped_on),),
+                   _package_lines(((ln.sku, ln.quantity, ln.unit) for ln in s.lines), unit_factors))
         for s in shipped
     ]
     if erp_status.state is ErpOrderState.CANCELLED:
         packages.append(PackageOut("cancellation", erp_status.number))
+    elif erp_status.state in (ErpOrderState.COMMITTED, ErpOrderState.DONE):
+        cancelled = _package_lines(((ln.sku, ln.cancelled_quantity, ln.unit) for ln in erp_status.lines
+                                    if ln.cancelled_quantity > 0), unit_factors)
+        if cancelled:
+            packages.append(PackageOut("cancellation", erp_status.number, (), cancelled))
     files = tuple(
         AccountingFileOut(i.number, i.state, i.total, i.amount_due, i.invoice_date, i.due_date)
         for i in erp_status.invoices if i.number and i.state in _INVOICE_STATES_SHOWN
     )
     transactions = () if payment_method is PaymentMethod.UPFRONT else _transactions(erp_status)
+    notes = erp_credit_notes(erp_status)
+    transactions += tuple(_refund(erp_status, n) for n in notes)
+    for note in notes:
+        if note.goods_returned:
+            packages.append(PackageOut("return", note.number or note.credit_note_id, (), _package_lines(
+                ((ln.sku, ln.quantity, ln.unit) for ln in note.lines), unit_factors)))
+    if status in ("shipped", "complete") and any(p.type == "return" for p in packages):
+        status = "returned"  # goods came back from an order that had left: what SparkLayer calls it too
     return StatusUpdate(
         purchase_id=erp_status.purchase_id,
         status=status,
@@ -213,6 +251,68 @@ def status_for_sparklayer(
         transactions=transactions,
         status_changed=status != purchase_raw_status,
     )
+
+
+UnitFactors = Mapping[tuple[str, str], int]
+"""(SKU, ERP unit name) → SparkLayer units in one ERP unit: ("SKU-1", "Case of 12") → 12."""
+
+
+def unit_factors(items: Iterable[ErpItem]) -> dict[tuple[str, str], int]:
+    """Each item's sale unit (its pack size) and base unit (1): the same pack sizes the order sync used to
+    turn the buyer's units into ERP units, used backwards."""
+    out: dict[tuple[str, str], int] = {}
+    for item in items:
+        out[(item.sku, item.base_unit)] = 1
+        out[(item.sku, item.sale_unit.name)] = item.sale_unit.factor
+    return out
+
+
+def _package_lines(lines: Iterable[tuple[str, Decimal, str]],
+                   factors: UnitFactors | None) -> tuple[PackageLineOut, ...]:
+    """ERP (SKU, quantity, unit) → SparkLayer units, summed per SKU. A line whose unit has no known factor, or
+    that comes to a fraction of a SparkLayer unit, is left out (its units stay where they were in SparkLayer)
+    rather than shown wrong."""
+    if not factors:
+        return ()
+    totals: dict[str, int] = {}
+    for sku, quantity, unit in lines:
+        factor = factors.get((sku, unit))
+        if factor is None:
+            continue
+        units = Decimal(quantity) * factor
+        if units != units.to_integral_value() or units <= 0:
+            continue
+        totals[sku] = totals.get(sku, 0) + int(units)
+    return tuple(PackageLineOut(sku, qty) for sku, qty in sorted(totals.items()))
+
+
+SHOP_REFUND_PREFIX = "sparklayer-"
+"""Start of the reference of every credit note the integration raises for a refund or return recorded in
+SparkLayer: such a note is already a refund in the shop, so it is never written back as another one."""
+
+_NOTE_STATES_SHOWN = ("posted", "paid")
+
+
+def erp_credit_notes(erp_status: ErpOrderStatus) -> tuple[CreditNote, ...]:
+    """The order's credit notes that started in the ERP and are booked (posted or paid).
+
+    A note that cancelled its invoice (the ERP's "credit with refund", how an invoiced order is cancelled)
+    is the order's cancellation, not money back: that invoice was never paid (a paid one cannot be undone
+    that way), so there is nothing to refund in the shop."""
+    cancelled = {i.number for i in erp_status.invoices if i.state == "cancelled" and i.number}
+    return tuple(n for n in erp_status.credit_notes if n.state in _NOTE_STATES_SHOWN and n.number
+                 and not (n.reference or "").startswith(SHOP_REFUND_PREFIX)
+                 and n.invoice_number not in cancelled)
+
+
+def refund_platform_id(note: CreditNote) -> str:
+    """The SparkLayer transaction id of an ERP credit note: the same note always upserts the same refund."""
+    return f"erp-credit-{note.number or note.credit_note_id}"
+
+
+def _refund(erp_status: ErpOrderStatus, note: CreditNote) -> TransactionOut:
+    return TransactionOut(refund_platform_id(note), "refund", -note.total, note.credit_date,
+                          note.invoice_number, note.reason or note.number)
 
 
 def _transactions(erp_status: ErpOrderStatus) -> tuple[TransactionOut, ...]:

@@ -9,7 +9,11 @@ The mapper of the connector: pure, given everything it needs. The rules:
   tolerance the buyer's price is kept, so the invoice matches the checkout to the cent; beyond it the
   ``PricePolicy`` decides;
 - the ERP's totals (per-line amounts and per-line tax, rounded half-up, plus shipping) must equal the
-  buyer's totals to the cent, unless the difference is exactly an ERP_WINS price decision;
+  buyer's totals to the minor unit of the order's currency (ISO 4217: GBP 0.01, JPY 1, KWD 0.001), unless
+  the difference is exactly an ERP_WINS price decision. Prices are compared in the order's currency: the ERP
+  prices the customer in the currency it sells to them in, converted at its own rate;
+- an order in a currency with no known minor unit is held for finance (``unknown_currency``), like one the
+  ERP refuses for its currency: no amount of it can be rounded or booked;
 - routing by payment method: on account → pending approval, by invoice → committed, paid upfront by card →
   committed with the payment to record against the invoice.
 
@@ -29,13 +33,16 @@ from enum import StrEnum
 from sparklayer_erp.domain.exception_kinds import Entity, Problem, problem
 from sparklayer_erp.domain.models import ErpItem, ErpOrderDraft, ErpOrderLine, PaymentMethod
 from sparklayer_erp.domain.money import (
+    HUNDRED,
     ZERO,
     MoneyError,
+    UnknownCurrency,
+    currency_exponent,
     format_amount,
     round_money,
     round_unit_price,
     sum_money,
-    tax_amount,
+    to_money,
 )
 
 CANCELLED_STATUS = "cancelled"
@@ -105,9 +112,10 @@ class Totals:
     tax: Decimal
     gross: Decimal
 
-    def differs_from(self, other: Totals) -> bool:
-        """Different to the cent in net, tax or gross (an invoice must agree on all three)."""
-        return any(round_money(a) != round_money(b) for a, b in
+    def differs_from(self, other: Totals, currency: str | None = None) -> bool:
+        """Different in net, tax or gross by a minor unit of ``currency`` or more (the cent without one): an
+        invoice must agree on all three."""
+        return any(round_money(a, currency) != round_money(b, currency) for a, b in
                    ((self.net, other.net), (self.tax, other.tax), (self.gross, other.gross)))
 
 
@@ -161,13 +169,24 @@ class Translation:
 _COMMIT = {PaymentMethod.ON_ACCOUNT: False, PaymentMethod.INVOICE: True, PaymentMethod.UPFRONT: True}
 
 
-def expected_erp_totals(lines: Iterable[ErpOrderLine], shipping: Decimal, rate: Decimal) -> Totals:
-    """What the ERP will total: each line ``round_money(quantity × unit_price)``, taxed per line at ``rate``
-    percent (half-up to the cent); shipping is one more taxed amount. Used by translation and reconciliation."""
-    amounts = [round_money(line.quantity * line.unit_price) for line in lines]
-    amounts.append(round_money(shipping))
+def line_tax(net: Decimal, rate: Decimal, currency: str | None = None) -> Decimal:
+    """Tax on one line: ``net × rate / 100`` rounded half-up to the minor unit of ``currency`` (the cent
+    without one), as ``money.tax_amount`` does for the cent."""
+    rate = to_money(rate)
+    if rate < 0:
+        raise MoneyError(f"a tax rate cannot be negative: {rate!r}")
+    return round_money(to_money(net) * rate / HUNDRED, currency)
+
+
+def expected_erp_totals(lines: Iterable[ErpOrderLine], shipping: Decimal, rate: Decimal,
+                        currency: str | None = None) -> Totals:
+    """What the ERP will total: each line ``quantity × unit_price`` rounded half-up to the currency's minor
+    unit, taxed per line at ``rate`` percent (rounded the same way); shipping is one more taxed amount.
+    Without ``currency`` the minor unit is the cent. Used by translation and reconciliation."""
+    amounts = [round_money(line.quantity * line.unit_price, currency) for line in lines]
+    amounts.append(round_money(shipping, currency))
     net = sum_money(amounts)
-    tax = sum_money(tax_amount(amount, rate) for amount in amounts)
+    tax = sum_money(line_tax(amount, rate, currency) for amount in amounts)
     return Totals(net=net, tax=tax, gross=net + tax)
 
 
@@ -219,6 +238,13 @@ def translate_order(
     if reasons:
         hold("invalid_order", reason="; ".join(reasons))
         return Translation(order.purchase_id, None, problems=tuple(problems))
+    currency = order.currency.upper()
+    try:
+        currency_exponent(currency)
+    except UnknownCurrency:
+        hold("unknown_currency", currency=currency,
+             reason="it is not an ISO 4217 currency the integration knows the minor unit of")
+        return Translation(order.purchase_id, None, problems=tuple(problems))
 
     if not account_code:
         hold("missing_customer_link", customer=order.customer_sparklayer_id or "(no customer id)")
@@ -234,7 +260,7 @@ def translate_order(
     if problems or not account_code or method is None:
         return Translation(order.purchase_id, None, problems=tuple(problems))
 
-    priced = _price_lines(lines.converted, account_code, erp_price, policy, tolerance)
+    priced = _price_lines(lines.converted, account_code, erp_price, policy, tolerance, currency)
     decisions, chosen = priced.decisions, priced.chosen
     theirs = sparklayer_totals(order)
     adjustment = sum_money(d.line_difference for d in decisions)
@@ -250,19 +276,19 @@ def translate_order(
         return Translation(order.purchase_id, None, problems=tuple(problems), price_decisions=tuple(decisions),
                            sparklayer_totals=theirs)
 
-    ours = expected_erp_totals(chosen, order.shipping_net, tax_rate_erp)
-    at_buyer_prices = expected_erp_totals(priced.as_ordered, order.shipping_net, tax_rate_erp)
-    if at_buyer_prices.differs_from(theirs):
-        hold("total_mismatch", currency=order.currency.upper(), erp_total=at_buyer_prices.gross,
+    ours = expected_erp_totals(chosen, order.shipping_net, tax_rate_erp, currency)
+    at_buyer_prices = expected_erp_totals(priced.as_ordered, order.shipping_net, tax_rate_erp, currency)
+    if at_buyer_prices.differs_from(theirs, currency):
+        hold("total_mismatch", currency=currency, erp_total=at_buyer_prices.gross,
              sparklayer_total=theirs.gross, difference=at_buyer_prices.gross - theirs.gross,
              erp_totals=at_buyer_prices, sparklayer_totals=theirs,
-             lines=_line_differences(order, lines.converted, tax_rate_erp))
+             lines=_line_differences(order, lines.converted, tax_rate_erp, currency))
         return Translation(order.purchase_id, None, problems=tuple(problems), price_decisions=tuple(decisions),
                            erp_totals=at_buyer_prices, sparklayer_totals=theirs)
 
     notes = [f"Price: {d.text}" for d in decisions]
     if adjustment:
-        notes.append(f"ERP prices change the order total by {order.currency.upper()} "
+        notes.append(f"ERP prices change the order total by {currency} "
                      f"{format_amount(ours.gross - theirs.gross)} (net {format_amount(adjustment)}).")
     draft = ErpOrderDraft(
         purchase_id=order.purchase_id,
@@ -271,14 +297,14 @@ def translate_order(
         payment_method=method,
         lines=tuple(chosen),
         commit=_COMMIT[method],
-        shipping_amount=round_money(order.shipping_net),
-        currency=order.currency.upper(),
+        shipping_amount=round_money(order.shipping_net, currency),
+        currency=currency,
         description="\n".join([f"SparkLayer order {label}", *notes]),
     )
     upfront = method is PaymentMethod.UPFRONT
     return Translation(
         order.purchase_id, draft, notes=tuple(notes), price_decisions=tuple(decisions), erp_totals=ours,
-        sparklayer_totals=theirs, record_payment=upfront, payment_amount=round_money(theirs.gross) if upfront else None,
+        sparklayer_totals=theirs, record_payment=upfront, payment_amount=round_money(theirs.gross, currency) if upfront else None,
     )
 
 
@@ -325,9 +351,10 @@ class _Priced:
 
 def _price_lines(
     converted: Iterable[_Converted], account_code: str, erp_price: ErpPriceLookup, policy: PricePolicy,
-    tolerance: Decimal,
+    tolerance: Decimal, currency: str | None = None,
 ) -> _Priced:
-    """Compare each line's price with the ERP's per sale unit and pick the price to send (None: held)."""
+    """Compare each line's price with the ERP's per sale unit and pick the price to send (None: held).
+    Both prices are in the order's currency; line differences round to its minor unit."""
     out = _Priced()
     for c in converted:
         sku, unit, buyer = c.line.sku, c.item.sale_unit, c.buyer_price
@@ -339,7 +366,8 @@ def _price_lines(
         elif not within and policy is PricePolicy.ERP_WINS:
             used = erp
         if erp != buyer:
-            difference = ZERO if used is None else round_money(c.quantity * used) - round_money(c.quantity * buyer)
+            difference = ZERO if used is None else (
+                round_money(c.quantity * used, currency) - round_money(c.quantity * buyer, currency))
             out.decisions.append(PriceDecision(sku, unit, buyer, erp, used, difference, within))
         if used is not None:
             out.chosen.append(ErpOrderLine(sku=sku, quantity=c.quantity, unit=unit, unit_price=used))
@@ -391,19 +419,21 @@ def _invalid_reasons(order: OrderIn, erp_currency: str | None) -> list[str]:
     return reasons
 
 
-def _line_differences(order: OrderIn, converted: Iterable[_Converted], rate: Decimal) -> list[str]:
+def _line_differences(order: OrderIn, converted: Iterable[_Converted], rate: Decimal,
+                      currency: str | None = None) -> list[str]:
     """Where the shop's own lines disagree with the ERP's arithmetic: the first place finance should look."""
     found = []
     for line in (c.line for c in converted):
-        ours = round_money(line.quantity * line.unit_net)
-        if ours != round_money(line.line_net):
+        ours = round_money(line.quantity * line.unit_net, currency)
+        if ours != round_money(line.line_net, currency):
             found.append(f"{line.sku}: shop line total {format_amount(line.line_net)}, "
                          f"{line.quantity} × {format_amount(line.unit_net)} = {format_amount(ours)}")
         if line.tax_rate != rate:
             found.append(f"{line.sku}: shop tax rate {line.tax_rate}%, ERP tax rate {rate}%")
-    if round_money(order.shipping_tax) != tax_amount(order.shipping_net, rate):
+    erp_shipping_tax = line_tax(order.shipping_net, rate, currency)
+    if round_money(order.shipping_tax, currency) != erp_shipping_tax:
         found.append(f"shipping: shop tax {format_amount(order.shipping_tax)}, ERP tax "
-                     f"{format_amount(tax_amount(order.shipping_net, rate))}")
+                     f"{format_amount(erp_shipping_tax)}")
     return found
 
 

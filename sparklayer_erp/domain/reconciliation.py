@@ -1,28 +1,22 @@
 """Month-end reconciliation: every SparkLayer order of the month against the ERP's order, invoices, payments.
 
-Pure: frames in, frames out; no I/O (the spreadsheet/CSV writers live in
-``sparklayer_erp.month_end.export``; the pandera gates for these frames in
-``sparklayer_erp.month_end.gates``).
+Pure: frames in, frames out; no I/O (the spreadsheet/CSV writers live in ``sparklayer_erp.month_end.export``;
+the pandera gates for these frames in ``sparklayer_erp.month_end.gates``). The classes, their owners and
+whether they block the close are one table in ``recon_classes``.
 
-Inputs (column → meaning; money columns hold ``Decimal``):
+Inputs: ``INPUT_COLUMNS`` names every column of every frame, required or optional, and what it means. An
+optional column that is absent means "nothing of that kind" (no refunds, no credit notes, no partial
+shipments, everything in the company's currency at rate 1).
 
-``sl_orders``   purchase_id, visible_id, account_code (ERP code the customer maps to, nullable),
-                customer_sparklayer_id, payment_method, placed_at (tz-aware), status (SparkLayer display
-                status, ``cancelled`` included), total_gross, total_paid; optional shipping_gross (needed only
-                when ``sl_lines`` is given). May hold orders of other months: only the month's are classified,
-                all ids count as "known" for the unknown-purchase check.
-``sl_lines``    optional: purchase_id, sku, quantity (base units), line_total_gross.
-``erp_orders``  erp_id (unique), number, purchase_id (nullable: orders keyed in the ERP by hand), account_code,
-                state (pending_approval / committed / done / cancelled / draft), total (gross), order_date.
-``erp_invoices`` erp_id (the *sales order's* id), number, state (draft / validated / posted / paid /
-                cancelled), total, amount_due (what the ERP says is still due today), invoice_date, due_date.
-``erp_payments`` invoice_number, amount, paid_on.
-
-Money: converted once, at the edge, from ``Decimal`` to integer pence (``int64``), rounding each amount to the
-cent with ROUND_HALF_UP (halves away from zero: 0.005 → 0.01, -0.005 → -0.01). Everything after is exact
-integer arithmetic, vectorised (a million orders in seconds; Python ``Decimal`` per row in the joins would not
-be). Totals are sums of per-document rounded amounts, as the ledger sums documents. Every money column in the
-output frames is ``Decimal`` with two places again.
+Money: every money column holds ``int64`` **minor units of the row's currency** (pence for GBP, yen for JPY,
+fils for KWD). Each SparkLayer order reconciles in its own currency; an ERP order's invoices, payments and
+credit notes are in the ERP order's currency. ``minor_unit_frames`` is the edge that turns frames built from
+records (``Decimal`` amounts) into these, rounding each amount half-up once to its currency's minor unit;
+after it everything is exact integer arithmetic, vectorised (a million orders in seconds), and ``Decimal``
+comes back only in the output frames (figures for people). Totals across orders (``by_customer``,
+``by_payment_method``, ``by_class``, ``totals``) are in the **company currency**, converted per order with the
+ERP's rate for the order (``company_currency_rate``: company-currency units per one unit of the order's
+currency); ``by_currency`` has the totals per order currency as well.
 
 Dates: the month is ``[month_start, month_end)`` in the company's time zone (``timezone``, an IANA name or a
 ``tzinfo``; UTC when not given) — ``month_end`` is the first day of the next month, like a Dagster monthly
@@ -36,183 +30,184 @@ re-running an old month gives the picture as of its close.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from enum import StrEnum
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from numpy.dtypes import StringDType
 
 from sparklayer_erp.domain.models import OwnerTeam, PaymentMethod
+from sparklayer_erp.domain.money import CURRENCY_EXPONENTS, currency_exponent
+from sparklayer_erp.domain.recon_classes import (
+    BLOCKING_CLASSES,
+    CLASS_ORDER,
+    RECON_CLASSES,
+    ClassRule,
+    ReconClass,
+)
+from sparklayer_erp.domain.recon_money import (
+    ShownMoney,
+    decimal_array,
+    exponent_or_fallback,
+    format_array,
+    format_minor,
+    format_money,
+    minor_to_decimal,
+    pence_to_decimal,
+    rate_of,
+    to_company_currency,
+    to_minor_array,
+    to_pence,
+)
+
+__all__ = [
+    "BLOCKING_CLASSES", "CLASS_ORDER", "ERP_INVOICE_COLUMNS", "ERP_ORDER_COLUMNS", "ERP_ORDER_OPTIONAL_COLUMNS",
+    "ERP_PAYMENT_COLUMNS", "INPUT_COLUMNS", "MONEY_INPUT_COLUMNS", "ORDER_COLUMNS", "ORDER_COLUMN_MEANINGS",
+    "ORDER_MONEY_COLUMNS", "ORDER_TEXT_COLUMNS", "RECON_CLASSES", "SL_LINE_COLUMNS", "SL_ORDER_COLUMNS",
+    "SL_ORDER_OPTIONAL_COLUMNS", "Blocker", "ClassRule", "CloseReadiness", "ReconClass", "ReconResult",
+    "close_ready", "format_minor", "format_money", "minor_unit_frames", "pence_to_decimal", "reconcile_month",
+    "to_pence",
+]
 
 # ------------------------------------------------------------------------------------------------------------
-# Money at the edges
-# ------------------------------------------------------------------------------------------------------------
-
-_CTX = Context(prec=34, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
-
-
-def to_pence(values: pd.Series | Iterable, *, column: str = "amount") -> np.ndarray:
-    """``Decimal`` amounts → ``int64`` pence, each rounded to the cent ROUND_HALF_UP. Refuses floats/None.
-
-    (``scaleb(2)`` then ``to_integral_value`` is ``quantize(0.01)`` scaled, and about three times faster
-    per value than keyword-argument ``quantize``; this loop is the cost of a million-order month.)
-    """
-    arr = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
-    ctx, half_up = _CTX, ROUND_HALF_UP
-    try:
-        return np.fromiter((int(v.scaleb(2, ctx).to_integral_value(half_up, ctx)) for v in arr),
-                           dtype=np.int64, count=len(arr))
-    except (AttributeError, TypeError, InvalidOperation, ValueError, OverflowError) as exc:
-        bad = next((v for v in arr if not (isinstance(v, Decimal) and v.is_finite())), None)
-        raise TypeError(f"{column}: money must be finite Decimal values, found {bad!r}") from exc
-
-
-def pence_to_decimal(pence: int) -> Decimal:
-    return Decimal(int(pence)).scaleb(-2, _CTX)
-
-
-def _decimal_columns(*columns: np.ndarray) -> list[np.ndarray]:
-    """int64 pence columns → object arrays of ``Decimal`` (2 dp). Each distinct amount becomes one shared
-    ``Decimal`` across all the columns: a million orders repeat amounts a lot, so this saves time and memory."""
-    sizes = [len(c) for c in columns]
-    uniq, inverse = np.unique(np.concatenate(columns) if columns else np.empty(0, np.int64), return_inverse=True)
-    decs = np.empty(len(uniq), dtype=object)
-    decs[:] = [pence_to_decimal(p) for p in uniq.tolist()]
-    return np.split(decs[inverse.ravel()], np.cumsum(sizes)[:-1])
-
-
-def _decimal_column(pence: np.ndarray) -> np.ndarray:
-    return _decimal_columns(pence)[0]
-
-
-def format_money(pence: int) -> str:
-    sign = "-" if pence < 0 else ""
-    whole, cents = divmod(abs(int(pence)), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
-
-
-# ------------------------------------------------------------------------------------------------------------
-# The one table: class → explained?, owner, meaning, what to do
+# The input frames, in one place
 # ------------------------------------------------------------------------------------------------------------
 
 
-class ReconClass(StrEnum):
-    CANCELLED_IN_BOTH = "cancelled_in_both"
-    CANCELLED_BEFORE_ERP = "cancelled_before_erp"
-    CANCELLED_IN_SPARKLAYER_ONLY = "cancelled_in_sparklayer_only"
-    MISSING_IN_ERP = "missing_in_erp"
-    CANCELLED_IN_ERP_ONLY = "cancelled_in_erp_only"
-    DUPLICATE_IN_ERP = "duplicate_in_erp"
-    SPARKLAYER_LINES_DISAGREE = "sparklayer_lines_disagree"
-    CUSTOMER_MISMATCH = "customer_mismatch"
-    AMOUNT_MISMATCH = "amount_mismatch"
-    PENDING_APPROVAL = "pending_approval"
-    PAID_IN_SHOP_UNPAID_IN_ERP = "paid_in_shop_unpaid_in_erp"
-    COMMITTED_NOT_INVOICED = "committed_not_invoiced"
-    SETTLED = "settled"
-    OVERDUE = "overdue"
-    INVOICED_OPEN_WITHIN_TERMS = "invoiced_open_within_terms"
-    # Not a SparkLayer order: an ERP order of the month carrying a purchase id SparkLayer does not know.
-    ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE = "erp_order_claiming_unknown_purchase"
-
-
-@dataclass(frozen=True)
-class ClassRule:
-    explained: bool  # True: normal state of business, does not block the close
-    owner: OwnerTeam
+class Col(NamedTuple):
+    required: bool
     meaning: str
-    action: str
+    money: bool = False  # int64 minor units of the row's currency
 
 
-_F, _SO, _OP, _EC = OwnerTeam.FINANCE, OwnerTeam.SALES_OPERATIONS, OwnerTeam.OPERATIONS, OwnerTeam.ECOMMERCE
-
-# Order = precedence: an order gets the first class whose condition holds (see ``_classify``).
-# "Explained" means both systems agree and the state is a normal one; overdue debt is explained on purpose:
-# the books agree, chasing it is credit control's job, not a reason to hold the close.
-RECON_CLASSES: Mapping[ReconClass, ClassRule] = MappingProxyType({
-    ReconClass.CANCELLED_IN_BOTH: ClassRule(
-        True, _F, "Cancelled in SparkLayer and in the ERP.", "Nothing."),
-    ReconClass.CANCELLED_BEFORE_ERP: ClassRule(
-        True, _F, "Cancelled in SparkLayer before it reached the ERP.", "Nothing."),
-    ReconClass.CANCELLED_IN_SPARKLAYER_ONLY: ClassRule(
-        False, _OP, "Cancelled in SparkLayer but still live in the ERP (usually past the point of no return).",
-        "Cancel or return it in the ERP, or tell the customer it was shipped and reopen it in SparkLayer."),
-    ReconClass.MISSING_IN_ERP: ClassRule(
-        False, _OP, "A live SparkLayer order with no ERP order.",
-        "Open the order's exception (missing customer code, unknown SKU, ...), fix the cause; the sync then "
-        "creates the ERP order."),
-    ReconClass.CANCELLED_IN_ERP_ONLY: ClassRule(
-        False, _OP, "Cancelled in the ERP but still open in SparkLayer.",
-        "Confirm the cancellation with the customer; the status sync then shows it cancelled in SparkLayer."),
-    ReconClass.DUPLICATE_IN_ERP: ClassRule(
-        False, _F, "More than one live ERP order carries this SparkLayer order.",
-        "Cancel the duplicate ERP order (and credit its invoice if one was raised)."),
-    ReconClass.SPARKLAYER_LINES_DISAGREE: ClassRule(
-        False, _EC, "SparkLayer's lines plus shipping do not add up to its own order total.",
-        "Check the order in SparkLayer / the store; the ERP was given the lines."),
-    ReconClass.CUSTOMER_MISMATCH: ClassRule(
-        False, _SO, "The ERP order is booked to a different customer account than SparkLayer's mapping.",
-        "Move the ERP order to the right account and correct the customer mapping."),
-    ReconClass.AMOUNT_MISMATCH: ClassRule(
-        False, _F, "SparkLayer and ERP totals differ by more than the tolerance (or the ERP invoiced more "
-        "than its order).", "Compare lines and prices; correct the ERP order or raise a credit note."),
-    ReconClass.PENDING_APPROVAL: ClassRule(
-        True, _F, "Waiting for credit approval in the ERP; no ledger impact yet.",
-        "Approve or refuse it in the ERP (credit control)."),
-    ReconClass.PAID_IN_SHOP_UNPAID_IN_ERP: ClassRule(
-        False, _F, "The customer paid in the shop but the ERP invoice is still open.",
-        "Record the shop payment against the invoice in the ERP."),
-    ReconClass.COMMITTED_NOT_INVOICED: ClassRule(
-        True, _OP, "Confirmed in the ERP, not (fully) invoiced yet: normal while it ships.",
-        "Nothing; it is invoiced when it ships."),
-    ReconClass.SETTLED: ClassRule(
-        True, _F, "Invoiced in full and paid.", "Nothing."),
-    ReconClass.OVERDUE: ClassRule(
-        True, _F, "Invoiced, past its due date and not fully paid (both systems agree).",
-        "Chase the customer (credit control)."),
-    ReconClass.INVOICED_OPEN_WITHIN_TERMS: ClassRule(
-        True, _F, "Invoiced, not yet due.", "Nothing until the due date."),
-    ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE: ClassRule(
-        False, _OP, "A live ERP order of the month carries a SparkLayer purchase id SparkLayer does not know.",
-        "Find where it came from (keyed by hand? copied?); correct the reference or cancel it."),
+INPUT_COLUMNS: Mapping[str, Mapping[str, Col]] = MappingProxyType({
+    "sl_orders": MappingProxyType({
+        "purchase_id": Col(True, "SparkLayer purchase id (unique)"),
+        "visible_id": Col(True, "the order number people see (nullable)"),
+        "account_code": Col(True, "ERP account code the customer maps to (nullable)"),
+        "customer_sparklayer_id": Col(True, "SparkLayer customer id"),
+        "payment_method": Col(True, "SparkLayer payment method"),
+        "placed_at": Col(True, "when the order was placed (tz-aware)"),
+        "status": Col(True, "SparkLayer display status, cancelled included"),
+        "total_gross": Col(True, "order total incl. tax and shipping", money=True),
+        "total_paid": Col(True, "paid in the shop", money=True),
+        "shipping_gross": Col(False, "shipping incl. tax; required when sl_lines is given", money=True),
+        "currency": Col(False, "ISO 4217 code of the order; absent or empty = the company's currency"),
+        "refunded": Col(False, "refunds recorded in SparkLayer for the purchase (refund transactions)",
+                        money=True),
+        "company_currency_rate": Col(False, "Decimal: the rate the order was priced at in SparkLayer (company-"
+                                            "currency units per unit of the order currency); empty = unknown"),
+    }),
+    "sl_lines": MappingProxyType({
+        "purchase_id": Col(True, "SparkLayer purchase id"),
+        "sku": Col(True, "product code"),
+        "quantity": Col(True, "base units"),
+        "line_total_gross": Col(True, "line total incl. tax", money=True),
+    }),
+    "erp_orders": MappingProxyType({
+        "erp_id": Col(True, "ERP sales order id (unique)"),
+        "number": Col(True, "ERP order number"),
+        "purchase_id": Col(True, "SparkLayer purchase id it carries (nullable: keyed in the ERP by hand)"),
+        "account_code": Col(True, "ERP customer account"),
+        "state": Col(True, "pending_approval / committed / done / cancelled / draft"),
+        "total": Col(True, "order total incl. tax", money=True),
+        "order_date": Col(True, "ERP order date"),
+        "currency": Col(False, "ISO 4217 code of the ERP order; absent or empty = the company's currency"),
+        "company_currency_rate": Col(False, "Decimal: the ERP's rate for the order (company-currency units per "
+                                            "unit of the order currency); empty = none"),
+        "credited": Col(False, "posted credit notes against the order's invoices (a positive amount)", money=True),
+        "quantity_ordered": Col(False, "base units ordered on the order's live lines"),
+        "quantity_shipped": Col(False, "base units shipped so far"),
+        "shipped_total": Col(False, "gross value of what has shipped; required with the quantities", money=True),
+    }),
+    "erp_invoices": MappingProxyType({
+        "erp_id": Col(True, "the sales order's ERP id"),
+        "number": Col(True, "invoice number"),
+        "state": Col(True, "draft / validated / posted / paid / cancelled"),
+        "total": Col(True, "invoice total", money=True),
+        "amount_due": Col(True, "what the ERP says is still due today", money=True),
+        "invoice_date": Col(True, "invoice date"),
+        "due_date": Col(True, "due date"),
+    }),
+    "erp_payments": MappingProxyType({
+        "invoice_number": Col(True, "the invoice paid"),
+        "amount": Col(True, "amount paid", money=True),
+        "paid_on": Col(True, "payment date"),
+    }),
 })
 
-BLOCKING_CLASSES = frozenset(c for c, r in RECON_CLASSES.items() if not r.explained)
-CLASS_ORDER: tuple[ReconClass, ...] = tuple(c for c in RECON_CLASSES
-                                            if c is not ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE)
-_CLASS_NAMES = np.array([str(c) for c in CLASS_ORDER], dtype=object)
-_EXPLAINED_BY_CODE = np.array([RECON_CLASSES[c].explained for c in CLASS_ORDER], dtype=bool)
-_OWNER_BY_CODE = np.array([str(RECON_CLASSES[c].owner) for c in CLASS_ORDER], dtype=object)
+
+def _names(frame: str, *, required: bool) -> tuple[str, ...]:
+    return tuple(c for c, spec in INPUT_COLUMNS[frame].items() if spec.required is required)
+
+
+SL_ORDER_COLUMNS = _names("sl_orders", required=True)
+SL_ORDER_OPTIONAL_COLUMNS = _names("sl_orders", required=False)
+SL_LINE_COLUMNS = _names("sl_lines", required=True)
+ERP_ORDER_COLUMNS = _names("erp_orders", required=True)
+ERP_ORDER_OPTIONAL_COLUMNS = _names("erp_orders", required=False)
+ERP_INVOICE_COLUMNS = _names("erp_invoices", required=True)
+ERP_PAYMENT_COLUMNS = _names("erp_payments", required=True)
+MONEY_INPUT_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {frame: tuple(c for c, spec in cols.items() if spec.money) for frame, cols in INPUT_COLUMNS.items()})
 
 COUNTED_INVOICE_STATES = frozenset({"posted", "paid"})  # draft/validated have no ledger impact yet
 _LIVE_ERP_EXCLUDED = "cancelled"
 _NO_LEDGER_STATES = ("pending_approval", "draft")
 _SL_CANCELLED = "cancelled"
 
-SL_ORDER_COLUMNS = ("purchase_id", "visible_id", "account_code", "customer_sparklayer_id", "payment_method",
-                    "placed_at", "status", "total_gross", "total_paid")
-SL_LINE_COLUMNS = ("purchase_id", "sku", "quantity", "line_total_gross")
-ERP_ORDER_COLUMNS = ("erp_id", "number", "purchase_id", "account_code", "state", "total", "order_date")
-ERP_INVOICE_COLUMNS = ("erp_id", "number", "state", "total", "amount_due", "invoice_date", "due_date")
-ERP_PAYMENT_COLUMNS = ("invoice_number", "amount", "paid_on")
+# ------------------------------------------------------------------------------------------------------------
+# The output frame of orders
+# ------------------------------------------------------------------------------------------------------------
 
-# Output column order of ``ReconResult.orders`` (money columns are Decimal).
-ORDER_COLUMNS = (
-    "purchase_id", "visible_id", "placed_at", "customer_sparklayer_id", "account_code", "payment_method",
-    "sl_status", "erp_number", "erp_state", "erp_account_code", "invoice_numbers",
-    "sl_total", "sl_paid", "sl_lines_total", "sl_billable", "erp_total", "invoiced", "erp_paid", "outstanding",
-    "difference", "due_date", "days_overdue", "recon_class", "explained", "owner", "reason",
-)
+ORDER_COLUMN_MEANINGS: Mapping[str, str] = MappingProxyType({
+    "purchase_id": "SparkLayer purchase id",
+    "visible_id": "SparkLayer order number",
+    "placed_at": "When the order was placed (UTC)",
+    "customer_sparklayer_id": "SparkLayer customer id",
+    "account_code": "ERP customer account SparkLayer's customer maps to",
+    "payment_method": "How the customer pays",
+    "currency": "The order's currency; every amount on the row before the company-currency ones is in it",
+    "sl_status": "Status in SparkLayer",
+    "erp_number": "ERP order number (all live ones when duplicated)",
+    "erp_state": "ERP order state",
+    "erp_account_code": "ERP customer account the ERP order is booked to",
+    "invoice_numbers": "Posted or paid ERP invoices of the order, as of the close",
+    "sl_total": "SparkLayer order total",
+    "sl_paid": "Paid in the shop",
+    "sl_refunded": "Refunded in the shop",
+    "sl_lines_total": "SparkLayer lines added up (empty when lines were not checked)",
+    "sl_billable": "SparkLayer total that should be billed (0 when cancelled in SparkLayer)",
+    "erp_total": "Total of the live ERP order(s)",
+    "invoiced": "Invoiced in the ERP (posted and paid invoices dated up to the close)",
+    "erp_paid": "Paid in the ERP up to the close",
+    "erp_credited": "Credited in the ERP (credit notes)",
+    "shipped_total": "Value of what has shipped (ERP)",
+    "outstanding": "Still due on the invoices at the close",
+    "difference": "SparkLayer billable minus ERP total",
+    "company_currency_rate": "The ERP's exchange rate to the company currency (1 for company-currency orders)",
+    "sl_billable_company": "SparkLayer billable in the company currency",
+    "erp_total_company": "ERP total in the company currency",
+    "due_date": "Earliest due date of an invoice with something outstanding",
+    "days_overdue": "Days past that due date at the close",
+    "recon_class": "Reconciliation status",
+    "explained": "True when the status is normal business and does not block the close",
+    "owner": "Team that acts on the status",
+    "reason": "Why, in one sentence with the figures",
+})
+ORDER_COLUMNS: tuple[str, ...] = tuple(ORDER_COLUMN_MEANINGS)
 # Text columns are pandas' ``str`` dtype (missing = NaN), whatever the row count (an empty frame too).
 ORDER_TEXT_COLUMNS = ("purchase_id", "visible_id", "customer_sparklayer_id", "account_code", "payment_method",
-                      "sl_status", "erp_number", "erp_state", "erp_account_code", "invoice_numbers",
+                      "currency", "sl_status", "erp_number", "erp_state", "erp_account_code", "invoice_numbers",
                       "recon_class", "owner", "reason")
-ORDER_MONEY_COLUMNS = ("sl_total", "sl_paid", "sl_billable", "erp_total", "invoiced", "erp_paid",
-                       "outstanding", "difference")
+# Decimal in the order's currency (exactly its ISO 4217 decimals)
+ORDER_MONEY_COLUMNS = ("sl_total", "sl_paid", "sl_refunded", "sl_billable", "erp_total", "invoiced", "erp_paid",
+                       "erp_credited", "shipped_total", "outstanding", "difference")
+ORDER_COMPANY_MONEY_COLUMNS = ("sl_billable_company", "erp_total_company")  # Decimal in the company currency
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -220,13 +215,23 @@ ORDER_MONEY_COLUMNS = ("sl_total", "sl_paid", "sl_billable", "erp_total", "invoi
 # ------------------------------------------------------------------------------------------------------------
 
 
+_EMPTY = pd.DataFrame
+
+
+_EMPTY = pd.DataFrame
+
+
 @dataclass(frozen=True)
 class ReconResult:
     """Everything the month's reconciliation found. Frames are sorted deterministically, index 0..n-1.
 
-    ``orders``: one row per SparkLayer order placed in the month (columns ``ORDER_COLUMNS``).
+    ``orders``: one row per SparkLayer order placed in the month (columns ``ORDER_COLUMNS``: ``Decimal`` money,
+    a sentence per order). ``reconcile_month`` computes in integer minor units and builds this frame for
+    people the first time it is read: showing figures is the edge where ``Decimal`` belongs, and a run that
+    only needs the totals or the close-ready answer never pays for it.
     ``by_customer`` / ``by_payment_method`` / ``by_class``: orders, unexplained, sl_total (billable),
-    erp_total (live ERP orders), difference — Decimal to the cent.
+    erp_total (live ERP orders), difference — ``Decimal`` in the company currency.
+    ``by_currency``: the same per order currency, in it and in the company currency.
     ``erp_orders_claiming_unknown_purchase``: live ERP orders of the month whose purchase id is unknown.
     """
 
@@ -234,22 +239,55 @@ class ReconResult:
     month_end: dt.date  # exclusive
     as_of: dt.date
     amount_tolerance: Decimal
-    orders: pd.DataFrame
-    by_customer: pd.DataFrame
-    by_payment_method: pd.DataFrame
-    by_class: pd.DataFrame
-    erp_orders_claiming_unknown_purchase: pd.DataFrame
+    orders: pd.DataFrame = None  # type: ignore[assignment]  # None: built from the facts when first read
+    by_customer: pd.DataFrame = field(default_factory=_EMPTY)
+    by_payment_method: pd.DataFrame = field(default_factory=_EMPTY)
+    by_class: pd.DataFrame = field(default_factory=_EMPTY)
+    erp_orders_claiming_unknown_purchase: pd.DataFrame = field(default_factory=_EMPTY)
+    company_currency: str = "GBP"
+    by_currency: pd.DataFrame = field(default_factory=_EMPTY)
+
+    def __post_init__(self) -> None:
+        if self.orders is None:
+            if "_facts" not in self.__dict__:
+                raise ValueError("a ReconResult needs its orders")
+            object.__delattr__(self, "orders")  # read through __getattr__, once
+
+    def __getattr__(self, name: str) -> object:
+        if name != "orders" or "_facts" not in self.__dict__:
+            raise AttributeError(name)
+        frame = _orders_frame(self.__dict__["_facts"], self.company_currency)
+        object.__setattr__(self, "orders", frame)
+        return frame
+
+    @classmethod
+    def _computed(cls, facts: _OrderFacts, **fields: object) -> ReconResult:
+        """A result whose ``orders`` frame is built from ``facts`` when first read."""
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "_facts", facts)
+        obj.__init__(**fields)  # type: ignore[misc]
+        return obj
 
     @property
     def totals(self) -> dict[str, Decimal | int]:
-        """Headline numbers: the sums of ``by_class``, so ERP orders claiming an unknown purchase count in
-        the ERP total (they are ERP sales attributed to SparkLayer); ``orders`` counts SparkLayer orders."""
+        """Headline numbers in the company currency: the sums of ``by_class``, so ERP orders claiming an
+        unknown purchase count in the ERP total (they are ERP sales attributed to SparkLayer); ``orders``
+        counts SparkLayer orders."""
         bc = self.by_class
-        sl = sum(bc["sl_total"], Decimal("0.00"))
-        erp = sum(bc["erp_total"], Decimal("0.00"))
-        return {"orders": len(self.orders), "unexplained": int((~self.orders["explained"]).sum()),
+        zero = minor_to_decimal(0, exponent_or_fallback(self.company_currency))
+        sl = sum(bc["sl_total"], zero)
+        erp = sum(bc["erp_total"], zero)
+        facts = self.__dict__.get("_facts")
+        explained = facts.explained if facts is not None and "orders" not in self.__dict__ else \
+            self.orders["explained"].to_numpy(dtype=bool)
+        return {"orders": len(explained), "unexplained": int((~explained).sum()),
                 "unknown_erp_orders": len(self.erp_orders_claiming_unknown_purchase),
                 "sl_total": sl, "erp_total": erp, "difference": sl - erp}
+
+
+# The dataclass leaves the default (None) as a class attribute, which would hide a lazily built ``orders``
+# from ``__getattr__``; ``__init__`` keeps its own copy of the default.
+del ReconResult.orders
 
 
 class Blocker(NamedTuple):
@@ -291,6 +329,87 @@ def close_ready(result: ReconResult) -> CloseReadiness:
 
 
 # ------------------------------------------------------------------------------------------------------------
+# The edge: frames built from records (Decimal) → minor units
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _currency_codes(frame: pd.DataFrame, company_currency: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per row (of ``rows``): its ISO code, upper case; the company's where absent or empty. Computed once
+    per distinct value."""
+    n = len(frame) if rows is None else len(rows)
+    if "currency" not in frame.columns:
+        return np.full(n, company_currency, dtype=object)
+    values = frame["currency"].to_numpy(dtype=object)
+    if rows is not None:
+        values = values[rows]
+    out = np.full(n, company_currency, dtype=object)
+    other = np.flatnonzero(values != company_currency)  # the usual case is cheap: one comparison per row
+    keys, uniques = pd.factorize(values[other], use_na_sentinel=True)
+    codes = np.array([str(u).upper() if str(u) else company_currency for u in uniques] + [company_currency],
+                     dtype=object)
+    out[other] = codes[keys]
+    return out
+
+
+def _exponents(codes: np.ndarray) -> np.ndarray:
+    keys, uniques = pd.factorize(codes)
+    per = np.array([exponent_or_fallback(u) for u in uniques] or [2], dtype=np.int64)
+    return per[keys] if len(keys) else np.empty(0, dtype=np.int64)
+
+
+def minor_unit_frames(sl_orders: pd.DataFrame, erp_orders: pd.DataFrame, erp_invoices: pd.DataFrame,
+                      erp_payments: pd.DataFrame, sl_lines: pd.DataFrame | None = None, *,
+                      company_currency: str = "GBP") -> dict[str, pd.DataFrame]:
+    """Frames built from records, with ``Decimal`` money (``None`` in an optional money column = 0), → the
+    frames ``reconcile_month`` takes: money as ``int64`` minor units of each row's currency, each amount
+    rounded half-up once. Lines take their order's currency, invoices their ERP order's, payments their
+    invoice's. Columns already holding integers are kept as they are. Returns the frames by name
+    (``sl_lines`` only when given)."""
+    company = company_currency.upper()
+    currency_exponent(company)  # the company's currency must be a known one
+
+    def convert(frame: pd.DataFrame, name: str, exps: np.ndarray) -> pd.DataFrame:
+        out = frame.copy()
+        for col in MONEY_INPUT_COLUMNS[name]:
+            if col not in out.columns or pd.api.types.is_integer_dtype(out[col].dtype):
+                continue
+            values = out[col].to_numpy(dtype=object).copy()
+            if not INPUT_COLUMNS[name][col].required:
+                values[pd.isna(values)] = Decimal(0)
+            out[col] = to_minor_array(values, exps, column=f"{name}.{col}")
+        return out
+
+    sl_codes = _currency_codes(sl_orders, company)
+    erp_codes = _currency_codes(erp_orders, company)
+    frames = {
+        "sl_orders": convert(sl_orders, "sl_orders", _exponents(sl_codes)).assign(currency=sl_codes),
+        "erp_orders": convert(erp_orders, "erp_orders", _exponents(erp_codes)).assign(currency=erp_codes),
+    }
+    company_exp = currency_exponent(company)
+
+    def inherited(keys: pd.Series, parent_keys: pd.Series, parent_exps: np.ndarray) -> np.ndarray:
+        pos = pd.Index(parent_keys.to_numpy(dtype=object)).get_indexer(keys.to_numpy(dtype=object)) \
+            if len(parent_keys) else np.full(len(keys), -1)
+        return np.where(pos >= 0, parent_exps[np.maximum(pos, 0)] if len(parent_exps) else company_exp,
+                        company_exp)
+
+    erp_exps = _exponents(erp_codes)
+    inv_exps = inherited(erp_invoices["erp_id"], erp_orders["erp_id"].drop_duplicates(keep="first"),
+                         erp_exps[~erp_orders["erp_id"].duplicated(keep="first").to_numpy()])
+    frames["erp_invoices"] = convert(erp_invoices, "erp_invoices", inv_exps)
+    first_inv = ~erp_invoices["number"].duplicated(keep="first").to_numpy()
+    frames["erp_payments"] = convert(erp_payments, "erp_payments",
+                                     inherited(erp_payments["invoice_number"], erp_invoices["number"][first_inv],
+                                               inv_exps[first_inv]))
+    if sl_lines is not None:
+        first_sl = ~sl_orders["purchase_id"].duplicated(keep="first").to_numpy()
+        frames["sl_lines"] = convert(sl_lines, "sl_lines",
+                                     inherited(sl_lines["purchase_id"], sl_orders["purchase_id"][first_sl],
+                                               _exponents(sl_codes)[first_sl]))
+    return frames
+
+
+# ------------------------------------------------------------------------------------------------------------
 # reconcile_month
 # ------------------------------------------------------------------------------------------------------------
 
@@ -299,6 +418,19 @@ def _require(df: pd.DataFrame, columns: Iterable[str], name: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"{name} lacks column(s) {missing}")
+
+
+def _units(df: pd.DataFrame, column: str, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """A money (or quantity) column as int64; absent optional column → zeros. Anything but integers is
+    refused: a ``Decimal`` column has not been through ``minor_unit_frames``, a float lost its cents."""
+    if column not in df.columns:
+        return np.zeros(len(df) if rows is None else len(rows), dtype=np.int64)
+    col = df[column]
+    if not pd.api.types.is_integer_dtype(col.dtype) or getattr(col, "hasnans", False):
+        raise TypeError(f"{name}.{column}: money must be integer minor units (int64, no gaps), found "
+                        f"{col.dtype}; convert Decimal amounts at the edge with minor_unit_frames")
+    values = col.to_numpy(dtype=np.int64)
+    return values if rows is None else values[rows]
 
 
 def _midnight(day: dt.date, timezone: str | dt.tzinfo) -> pd.Timestamp:
@@ -346,20 +478,29 @@ def reconcile_month(
     sl_lines: pd.DataFrame | None = None,
     known_purchase_ids: Iterable[str] = (),
     timezone: str | dt.tzinfo = "UTC",
+    company_currency: str = "GBP",
+    erp_currencies: Collection[str] | None = None,
+    rate_tolerance: Decimal = Decimal("0.01"),
 ) -> ReconResult:
     """Classify every SparkLayer order placed in ``[month_start, month_end)`` and total the month.
 
     ``timezone``: the company's zone; the month's days begin and end at midnight there.
-
-    ``amount_tolerance_pence``: an absolute difference up to this many pence is not a mismatch.
-    ``sl_lines``: when given (with ``sl_orders.shipping_gross``), each order's lines + shipping must add up
-    to its total. ``known_purchase_ids``: SparkLayer ids beyond ``sl_orders`` that are not "unknown".
-    Re-running on the same inputs gives identical frames.
+    ``amount_tolerance_pence``: an absolute difference up to this many minor units of the order's currency is
+    not a mismatch (pence for GBP). ``sl_lines``: when given (with ``sl_orders.shipping_gross``), each order's
+    lines + shipping must add up to its total. ``known_purchase_ids``: SparkLayer ids beyond ``sl_orders``
+    that are not "unknown". ``company_currency``: what totals are in. ``erp_currencies``: the currencies the
+    ERP knows (None: every ISO 4217 currency with a known minor unit). ``rate_tolerance``: the largest relative
+    difference (0.01 = 1 %) between the ERP's rate and the rate the order was priced at that is an ordinary
+    exchange difference. Re-running on the same inputs gives identical frames.
     """
     if month_end <= month_start:
         raise ValueError("month_end is exclusive and must be after month_start")
     if amount_tolerance_pence < 0:
         raise ValueError("amount_tolerance_pence must be >= 0")
+    if not isinstance(rate_tolerance, Decimal) or not rate_tolerance.is_finite() or rate_tolerance < 0:
+        raise ValueError("rate_tolerance must be a non-negative Decimal")
+    company = company_currency.upper()
+    company_exp = currency_exponent(company)
     _require(sl_orders, SL_ORDER_COLUMNS, "sl_orders")
     _require(erp_orders, ERP_ORDER_COLUMNS, "erp_orders")
     _require(erp_invoices, ERP_INVOICE_COLUMNS, "erp_invoices")
@@ -367,32 +508,47 @@ def reconcile_month(
     if sl_lines is not None:
         _require(sl_orders, ["shipping_gross"], "sl_orders (with sl_lines)")
         _require(sl_lines, SL_LINE_COLUMNS, "sl_lines")
+    shipped_cols = {"quantity_ordered", "quantity_shipped", "shipped_total"} & set(erp_orders.columns)
+    if shipped_cols and len(shipped_cols) < 3:
+        raise ValueError("erp_orders: quantity_ordered, quantity_shipped and shipped_total go together")
     tol = int(amount_tolerance_pence)
     as_of_day = _day_number(as_of)
+    known_currencies = frozenset(CURRENCY_EXPONENTS) if erp_currencies is None else \
+        frozenset(c.upper() for c in erp_currencies) & frozenset(CURRENCY_EXPONENTS)
 
-    sl = _month_orders(sl_orders, month_start, month_end, timezone, with_shipping=sl_lines is not None)
-    erp = _match_erp_orders(sl, erp_orders)
+    sl = _month_orders(sl_orders, month_start, month_end, timezone, company, with_shipping=sl_lines is not None)
+    erp = _match_erp_orders(sl, erp_orders, company)
     inv = _invoice_facts(sl.n, erp, erp_invoices, erp_payments, as_of_day)
     lines_total, lines_disagree = (None, np.zeros(sl.n, dtype=bool)) if sl_lines is None else \
         _lines_facts(sl, sl_lines, tol)
-    facts = _RowFacts.build(sl, erp, inv, lines_total, as_of_day)
+    rates = _rate_facts(sl, erp, company, company_exp, rate_tolerance)
+    facts = _RowFacts.build(sl, erp, inv, rates, lines_total, as_of_day, company, company_exp)
     code = _classify(facts, sl_cancelled=sl.cancelled, lines_disagree=lines_disagree, tol=tol,
-                     as_of_day=as_of_day)
-    orders = _orders_frame(facts, code, sl, lines_total)
+                     as_of_day=as_of_day, known_currencies=known_currencies)
 
-    unknown = _unknown_purchase_orders(erp_orders, erp.live, erp.total, sl_orders, known_purchase_ids,
-                                       month_start, month_end)
-    totals_in = _TotalsInput(code=code, classes=CLASS_ORDER, sl_billable=facts.sl_billable,
-                             erp_total=facts.erp_total, explained=_EXPLAINED_BY_CODE[code])
-    return ReconResult(
+    unknown, unknown_company = _unknown_purchase_orders(erp_orders, erp, sl, sl_orders, known_purchase_ids,
+                                                        month_start, month_end, company, company_exp)
+    totals_in = _TotalsInput(code=code, classes=CLASS_ORDER, sl_billable=facts.sl_billable_company,
+                             erp_total=facts.erp_total_company, explained=_EXPLAINED_BY_CODE[code],
+                             exponent=company_exp)
+    facts_out = _OrderFacts(facts, code, _EXPLAINED_BY_CODE[code], sl.frame["placed_at"],
+                            lines_checked=lines_total is not None)
+    return ReconResult._computed(
+        facts_out,
         month_start=month_start, month_end=month_end, as_of=as_of,
         amount_tolerance=pence_to_decimal(tol),
-        orders=orders,
         by_customer=_by_customer(sl.frame, facts.erp_account, totals_in),
         by_payment_method=_by_payment_method(sl.frame, totals_in),
-        by_class=_by_class(totals_in, unknown),
+        by_class=_by_class(totals_in, len(unknown), unknown_company),
         erp_orders_claiming_unknown_purchase=unknown,
+        company_currency=company,
+        by_currency=_by_currency(facts, code, company_exp),
     )
+
+
+_CLASS_NAMES = np.array([str(c) for c in CLASS_ORDER], dtype=object)
+_EXPLAINED_BY_CODE = np.array([RECON_CLASSES[c].explained for c in CLASS_ORDER], dtype=bool)
+_OWNER_BY_CODE = np.array([str(RECON_CLASSES[c].owner) for c in CLASS_ORDER], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -400,31 +556,65 @@ class _SlSide:
     """The month's SparkLayer orders in output order (placed, then purchase id), and their money."""
 
     frame: pd.DataFrame
+    pid: np.ndarray  # object
     index: pd.Index  # purchase id → position
     total: np.ndarray
     paid: np.ndarray
+    refunded: np.ndarray
     cancelled: np.ndarray
+    currency: np.ndarray  # object, upper-case codes
+    exponent: np.ndarray
+    rate: np.ndarray  # object: Decimal or None (the rate the order was priced at)
+    other_ids: np.ndarray  # purchase ids of the orders read that are not the month's (known, not reconciled)
 
     @property
     def n(self) -> int:
         return len(self.frame)
 
 
+def _sort_order(placed: np.ndarray, pid: np.ndarray) -> np.ndarray:
+    """Positions ordered by placed time, then purchase id; only ties on the time compare ids (cheap)."""
+    order = np.argsort(placed, kind="stable")
+    p = placed[order]
+    tied = np.zeros(len(p), dtype=bool)
+    if len(p) > 1:
+        same = p[1:] == p[:-1]
+        tied[1:] |= same
+        tied[:-1] |= same
+    t = np.flatnonzero(tied)
+    if len(t):
+        sub = order[t]  # ids compared as native strings (StringDType): several times faster than objects
+        by_pid = sub[np.argsort(pid[sub].astype(StringDType()), kind="stable")]
+        order[t] = by_pid[np.argsort(placed[by_pid], kind="stable")]
+    return order
+
+
 def _month_orders(sl_orders: pd.DataFrame, month_start: dt.date, month_end: dt.date,
-                  timezone: str | dt.tzinfo, *, with_shipping: bool) -> _SlSide:
+                  timezone: str | dt.tzinfo, company: str, *, with_shipping: bool) -> _SlSide:
     placed = sl_orders["placed_at"]
     if not isinstance(placed.dtype, pd.DatetimeTZDtype):
         raise ValueError("sl_orders.placed_at must be timezone-aware")
-    in_month = (placed >= _midnight(month_start, timezone)) & (placed < _midnight(month_end, timezone))
-    sl = sl_orders.loc[in_month, list(SL_ORDER_COLUMNS) + (["shipping_gross"] if with_shipping else [])]
-    sl = sl.assign(placed_at=sl["placed_at"].dt.tz_convert("UTC"))
-    sl = sl.sort_values(["placed_at", "purchase_id"], kind="stable").reset_index(drop=True)
-    index = pd.Index(sl["purchase_id"])
+    in_month = ((placed >= _midnight(month_start, timezone)) & (placed < _midnight(month_end, timezone))).to_numpy()
+    rows = np.flatnonzero(in_month)
+    pid_all = sl_orders["purchase_id"].to_numpy(dtype=object)
+    utc = placed.dt.tz_convert("UTC")
+    placed_ns = utc.to_numpy(dtype="datetime64[ns]").astype(np.int64)[rows]
+    rows = rows[_sort_order(placed_ns, pid_all[rows])]
+    wanted = list(SL_ORDER_COLUMNS) + (["shipping_gross"] if with_shipping else [])
+    sl = sl_orders[wanted].take(rows).reset_index(drop=True)
+    sl["placed_at"] = utc.take(rows).reset_index(drop=True)
+    pid = pid_all[rows]
+    index = pd.Index(pid)
     if not index.is_unique:
         raise ValueError("sl_orders.purchase_id must be unique")
-    return _SlSide(sl, index, to_pence(sl["total_gross"], column="sl_orders.total_gross"),
-                   to_pence(sl["total_paid"], column="sl_orders.total_paid"),
-                   sl["status"].eq(_SL_CANCELLED).to_numpy())
+    currency = _currency_codes(sl_orders, company, rows)
+    rate = (sl_orders["company_currency_rate"].to_numpy(dtype=object)[rows] if "company_currency_rate" in
+            sl_orders.columns else np.full(len(rows), None, dtype=object))
+    return _SlSide(sl, pid, index, _units(sl_orders, "total_gross", "sl_orders", rows),
+                   _units(sl_orders, "total_paid", "sl_orders", rows),
+                   _units(sl_orders, "refunded", "sl_orders", rows),
+                   sl["status"].eq(_SL_CANCELLED).to_numpy(), currency, _exponents(currency), rate,
+                   pid_all[~in_month])
 
 
 @dataclass(frozen=True)
@@ -434,53 +624,106 @@ class _ErpMatch:
     ids: np.ndarray
     pos: np.ndarray  # per ERP order
     live: np.ndarray  # per ERP order
-    total: np.ndarray  # per ERP order, pence
+    total: np.ndarray  # per ERP order, minor units
+    currency: np.ndarray  # per ERP order
     any_count: np.ndarray  # per SparkLayer order: ERP orders carrying it
     live_count: np.ndarray  # ... of which not cancelled
     live_total: np.ndarray  # ... their total
-    number: np.ndarray  # per SparkLayer order: the ERP order shown (all live ones when duplicated)
+    credited: np.ndarray  # ... their credit notes
+    qty_ordered: np.ndarray
+    qty_shipped: np.ndarray
+    shipped_total: np.ndarray
+    chosen: np.ndarray  # per SparkLayer order: the ERP order row shown, -1 none
+    numbers: pd.Series  # per ERP order (turned into the shown numbers only for people: ``_erp_numbers``)
+    dup_rows: np.ndarray  # live ERP orders of duplicated SparkLayer orders, by order then erp_id
     state: np.ndarray
     account: np.ndarray
+    order_currency: np.ndarray  # per SparkLayer order: the shown ERP order's currency (None: none)
+    rate: np.ndarray  # per SparkLayer order: the shown ERP order's rate (object Decimal / None)
 
 
-def _match_erp_orders(sl: _SlSide, erp_orders: pd.DataFrame) -> _ErpMatch:
+def _int_positions(ids: np.ndarray, lookups: np.ndarray, name: str) -> np.ndarray:
+    """Position of each of ``lookups`` in ``ids`` (unique integers), -1 where absent. A direct table when the
+    ids are dense (ERP ids usually are): no hashing."""
+    ids = np.asarray(ids)
+    lookups = np.asarray(lookups)
+    if len(ids) and ids.dtype.kind in "iu" and lookups.dtype.kind in "iu" and ids.min() >= 0 and \
+            ids.max() < 4 * len(ids) + 1024:
+        table = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+        table[ids] = np.arange(len(ids))
+        if (table >= 0).sum() != len(ids):
+            raise ValueError(f"{name} must be unique")
+        inside = (lookups >= 0) & (lookups < len(table))
+        return np.where(inside, table[np.where(inside, lookups, 0)], -1)
+    index = pd.Index(ids)
+    if not index.is_unique:
+        raise ValueError(f"{name} must be unique")
+    return index.get_indexer(lookups) if len(ids) else np.full(len(lookups), -1)
+
+
+def _match_erp_orders(sl: _SlSide, erp_orders: pd.DataFrame, company: str) -> _ErpMatch:
     n = sl.n
     ids = erp_orders["erp_id"].to_numpy()
-    if not pd.Index(ids).is_unique:
-        raise ValueError("erp_orders.erp_id must be unique")
-    pos = sl.index.get_indexer(erp_orders["purchase_id"]) if n else np.full(len(erp_orders), -1)
+    _int_positions(ids, ids[:0], "erp_orders.erp_id")  # uniqueness
+    pos = sl.index.get_indexer(erp_orders["purchase_id"].to_numpy(dtype=object)) if n else \
+        np.full(len(erp_orders), -1)
     live = erp_orders["state"].to_numpy(dtype=object) != _LIVE_ERP_EXCLUDED
-    total = to_pence(erp_orders["total"], column="erp_orders.total")
+    total = _units(erp_orders, "total", "erp_orders")
     matched = pos >= 0
-    live_total = np.zeros(n, dtype=np.int64)
-    np.add.at(live_total, pos[matched & live], total[matched & live])
+    ml = matched & live
+
+    def per_order(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, dtype=np.int64)
+        np.add.at(out, pos[ml], values[ml])
+        return out
+
     # shown per SparkLayer order: the first live ERP order by erp_id, else the latest cancelled one
     m_idx = np.flatnonzero(matched)
-    m_sorted = m_idx[np.lexsort((np.where(live[m_idx], ids[m_idx], -ids[m_idx]), ~live[m_idx], pos[m_idx]))]
-    first = np.ones(len(m_sorted), dtype=bool)
-    first[1:] = pos[m_sorted][1:] != pos[m_sorted][:-1]
+    lo, hi = (int(ids.min()), int(ids.max())) if len(ids) else (0, 0)
+    # live first, lowest id; else the highest id (ids are unique integers)
+    score = np.where(live, ids - lo, (hi - lo + 1) + (hi - ids)).astype(np.int64)[m_idx]
+    best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, pos[m_idx], score)
+    winners = m_idx[score == best[pos[m_idx]]]
     chosen = np.full(n, -1, dtype=np.int64)
-    chosen[pos[m_sorted[first]]] = m_sorted[first]
+    chosen[pos[winners]] = winners
     has = chosen >= 0
 
-    def pick(col: str) -> np.ndarray:
+    def pick(values: np.ndarray) -> np.ndarray:  # missing stays missing (None or NaN)
         out = np.full(n, None, dtype=object)
-        out[has] = erp_orders[col].to_numpy(dtype=object)[chosen[has]]
-        return _str_or_none(out)
+        out[has] = values[chosen[has]]
+        return out
 
-    live_count = np.bincount(pos[matched & live], minlength=n)
-    number = pick("number")
-    dup_rows = m_sorted[live[m_sorted] & (live_count[pos[m_sorted]] > 1)]
-    if len(dup_rows):  # rare: show every live number of a duplicated order
-        numbers = erp_orders["number"].to_numpy(dtype=object)
-        joined: dict[int, list[str]] = {}
-        for i in dup_rows.tolist():
-            joined.setdefault(int(pos[i]), []).append(str(numbers[i]))
-        for p, nums in joined.items():
-            number[p] = ", ".join(nums)
-    return _ErpMatch(ids=ids, pos=pos, live=live, total=total, any_count=np.bincount(pos[matched], minlength=n),
-                     live_count=live_count, live_total=live_total, number=number, state=pick("state"),
-                     account=pick("account_code"))
+    live_count = np.bincount(pos[ml], minlength=n)
+    dup = np.flatnonzero(ml & (live_count[np.maximum(pos, 0)] > 1))
+    dup = dup[np.lexsort((ids[dup], pos[dup]))]  # rare: every live number of a duplicated order is shown
+    currency = _currency_codes(erp_orders, company)
+    rate_col = erp_orders["company_currency_rate"].to_numpy(dtype=object) if "company_currency_rate" in \
+        erp_orders.columns else np.full(len(erp_orders), None, dtype=object)
+    return _ErpMatch(ids=ids, pos=pos, live=live, total=total, currency=currency,
+                     any_count=np.bincount(pos[matched], minlength=n), live_count=live_count,
+                     live_total=per_order(total), credited=per_order(_units(erp_orders, "credited", "erp_orders")),
+                     qty_ordered=per_order(_units(erp_orders, "quantity_ordered", "erp_orders")),
+                     qty_shipped=per_order(_units(erp_orders, "quantity_shipped", "erp_orders")),
+                     shipped_total=per_order(_units(erp_orders, "shipped_total", "erp_orders")),
+                     chosen=chosen, numbers=erp_orders["number"], dup_rows=dup,
+                     state=pick(erp_orders["state"].to_numpy(dtype=object)),
+                     account=pick(erp_orders["account_code"].to_numpy(dtype=object)),
+                     order_currency=pick(currency), rate=pick(rate_col))
+
+
+def _erp_numbers(erp: _ErpMatch) -> np.ndarray:
+    """Per SparkLayer order: the shown ERP order's number; every live one, joined, when duplicated."""
+    has = erp.chosen >= 0
+    numbers = erp.numbers.to_numpy(dtype=object)
+    out = np.full(len(erp.chosen), None, dtype=object)
+    out[has] = numbers[erp.chosen[has]]
+    joined: dict[int, list[str]] = {}
+    for i in erp.dup_rows.tolist():
+        joined.setdefault(int(erp.pos[i]), []).append(str(numbers[i]))
+    for p, nums in joined.items():
+        out[p] = ", ".join(nums)
+    return out
 
 
 @dataclass(frozen=True)
@@ -493,28 +736,30 @@ class _InvoiceFacts:
     outstanding: np.ndarray
     earliest_due: np.ndarray  # of invoices with something outstanding; _NO_DAY when unknown
     has_open_due: np.ndarray
-    numbers: np.ndarray
+    positions: np.ndarray  # per counted invoice: its SparkLayer order
+    labels: np.ndarray  # per counted invoice: its number
 
 
 def _invoice_facts(n: int, erp: _ErpMatch, invoices: pd.DataFrame, payments: pd.DataFrame,
                    as_of_day: int) -> _InvoiceFacts:
-    row = pd.Index(erp.ids).get_indexer(invoices["erp_id"]) if len(erp.ids) else np.full(len(invoices), -1)
+    row = _int_positions(erp.ids, invoices["erp_id"].to_numpy(), "erp_orders.erp_id")
     counted = (row >= 0) & np.isin(invoices["state"].to_numpy(dtype=object), list(COUNTED_INVOICE_STATES))
     counted[counted] = erp.live[row[counted]] & (erp.pos[row[counted]] >= 0)
     inv_day = _days(invoices["invoice_date"])
     counted &= inv_day <= as_of_day  # raised after the close: not invoiced as of it (undated: counted)
     ci = np.flatnonzero(counted)
     ci_pos = erp.pos[row[ci]]
-    ci_total = to_pence(invoices["total"].iloc[ci], column="erp_invoices.total")
-    ci_due_now = to_pence(invoices["amount_due"].iloc[ci], column="erp_invoices.amount_due")
+    ci_total = _units(invoices, "total", "erp_invoices", ci)
+    ci_due_now = _units(invoices, "amount_due", "erp_invoices", ci)
     ci_numbers = invoices["number"].to_numpy(dtype=object)[ci]
     num_index = pd.Index(ci_numbers)
     if not num_index.is_unique:
         raise ValueError("erp_invoices.number must be unique among posted/paid invoices")
 
-    pay_inv = num_index.get_indexer(payments["invoice_number"]) if len(ci) else np.full(len(payments), -1)
-    ok = np.flatnonzero((pay_inv >= 0) & payments["invoice_number"].notna().to_numpy())
-    amount = to_pence(payments["amount"].iloc[ok], column="erp_payments.amount")
+    pay_numbers = payments["invoice_number"].to_numpy(dtype=object)
+    pay_inv = num_index.get_indexer(pay_numbers) if len(ci) else np.full(len(payments), -1)
+    ok = np.flatnonzero((pay_inv >= 0) & ~pd.isna(pay_numbers))
+    amount = _units(payments, "amount", "erp_payments", ok)
     later = _days(payments["paid_on"].iloc[ok]) > as_of_day  # paid after the close: rewound
     ci_paid = np.zeros(len(ci), dtype=np.int64)
     ci_paid_later = np.zeros(len(ci), dtype=np.int64)
@@ -536,64 +781,422 @@ def _invoice_facts(n: int, erp: _ErpMatch, invoices: pd.DataFrame, payments: pd.
     return _InvoiceFacts(count=np.bincount(ci_pos, minlength=n), invoiced=per_order(ci_total),
                          paid=per_order(ci_paid), outstanding=per_order(ci_outstanding),
                          earliest_due=earliest_due, has_open_due=earliest_due != _NEVER,
-                         numbers=_join_per_position(n, ci_pos, ci_numbers))
+                         positions=ci_pos, labels=ci_numbers)
 
 
 def _lines_facts(sl: _SlSide, lines: pd.DataFrame, tol: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each order's lines total, and whether lines + shipping disagree with the order total."""
-    pos = sl.index.get_indexer(lines["purchase_id"])
-    ok = np.flatnonzero(pos >= 0)
+    """Each order's lines total, and whether lines + shipping disagree with the order total.
+
+    Lines come grouped by order (an extract writes an order's lines together), so the ids are looked up once
+    per run of equal ids, not once per line; ungrouped lines are still right, only slower."""
+    pid = lines["purchase_id"].to_numpy(dtype=object)
+    amounts = _units(lines, "line_total_gross", "sl_lines")
     total = np.zeros(sl.n, dtype=np.int64)
-    np.add.at(total, pos[ok], to_pence(lines["line_total_gross"].iloc[ok], column="sl_lines.line_total_gross"))
-    has_lines = np.bincount(pos[ok], minlength=sl.n) > 0
-    shipping = to_pence(sl.frame["shipping_gross"], column="sl_orders.shipping_gross")
+    if len(pid) == 0 or sl.n == 0:
+        return total, np.zeros(sl.n, dtype=bool)
+    starts = np.flatnonzero(np.concatenate(([True], pid[1:] != pid[:-1])))
+    run_sums = np.add.reduceat(amounts, starts)
+    run_pos = sl.index.get_indexer(pid[starts])
+    ok = run_pos >= 0
+    np.add.at(total, run_pos[ok], run_sums[ok])
+    has_lines = np.bincount(run_pos[ok], minlength=sl.n) > 0
+    shipping = _units(sl.frame, "shipping_gross", "sl_orders")
     return total, has_lines & (np.abs(total + shipping - sl.total) > tol)
 
 
+@dataclass(frozen=True)
+class _RateFacts:
+    """Per SparkLayer order: the rate to the company currency and how it compares with the priced rate."""
+
+    rate: np.ndarray  # object: Decimal, None when missing
+    missing: np.ndarray  # a foreign-currency order with no rate at all
+    differs: np.ndarray  # the ERP's rate and the priced rate both known and different
+    outside: np.ndarray  # ... by more than the tolerance
+    codes: np.ndarray  # per order, index into ``uniques`` (-1: no rate)
+    uniques: list[Decimal]
+
+
+def _rate_facts(sl: _SlSide, erp: _ErpMatch, company: str, company_exp: int, tol: Decimal) -> _RateFacts:
+    """The ERP's rate for the order; 1 for a company-currency order without one; the priced rate for an order
+    the ERP does not have. Decimal work happens once per distinct rate, never per row."""
+    n = sl.n
+    erp_codes, erp_uniques = pd.factorize(erp.rate, use_na_sentinel=True)
+    sl_codes, sl_uniques = pd.factorize(sl.rate, use_na_sentinel=True)
+    erp_rates = [rate_of(v) for v in erp_uniques]
+    sl_rates = [rate_of(v) for v in sl_uniques]
+    uniques: list[Decimal] = [Decimal(1), *erp_rates, *sl_rates]
+    codes = np.full(n, -1, dtype=np.int64)
+    is_company = sl.currency == company
+    codes[is_company] = 0
+    codes = np.where(erp_codes >= 0, erp_codes + 1, codes)
+    codes = np.where((codes < 0) & (sl_codes >= 0) & (erp.chosen < 0), sl_codes + 1 + len(erp_rates), codes)
+    rate = np.full(n, None, dtype=object)
+    has = codes >= 0
+    rate[has] = np.array(uniques, dtype=object)[codes[has]]
+    both = (erp_codes >= 0) & (sl_codes >= 0)
+    differs = np.zeros(n, dtype=bool)
+    outside = np.zeros(n, dtype=bool)
+    if both.any():
+        pair = erp_codes[both] * (len(sl_rates) + 1) + sl_codes[both]
+        pcodes, puniques = pd.factorize(pair)
+        d, o = [], []
+        for p in puniques.tolist():
+            e, s = erp_rates[p // (len(sl_rates) + 1)], sl_rates[p % (len(sl_rates) + 1)]
+            d.append(e != s)
+            o.append(abs(e - s) > tol * s)
+        differs[both] = np.array(d, dtype=bool)[pcodes]
+        outside[both] = np.array(o, dtype=bool)[pcodes]
+    return _RateFacts(rate=rate, missing=~has, differs=differs, outside=outside, codes=codes, uniques=uniques)
+
+
+def _company_amounts(values: np.ndarray, exps: np.ndarray, codes: np.ndarray, uniques: list[Decimal],
+                     company_exp: int) -> np.ndarray:
+    """Per-order minor units → company minor units with each order's rate (0 where there is none)."""
+    out = np.zeros(len(values), dtype=np.int64)
+    if not len(values):
+        return out
+    key = codes * 16 + exps  # exponents are 0..3
+    groups, first = np.unique(key[codes >= 0], return_index=True)
+    for k in groups.tolist():
+        rows = np.flatnonzero(key == k)
+        c, e = divmod(k, 16)
+        out[rows] = to_company_currency(values[rows], e, uniques[c], company_exp)
+    return out
+
+
 def _classify(f: _RowFacts, *, sl_cancelled: np.ndarray, lines_disagree: np.ndarray, tol: int,
-              as_of_day: int) -> np.ndarray:
+              as_of_day: int, known_currencies: frozenset[str]) -> np.ndarray:
     """Index into ``CLASS_ORDER`` per order: the first class whose condition holds (the table's order)."""
     no_erp = f.any_count == 0
     live = f.live_count > 0
     all_cancelled = ~no_erp & ~live
+    cur_keys, cur_uniques = pd.factorize(f.currency)
+    unknown_currency = ~np.array([c in known_currencies for c in cur_uniques] or [True], dtype=bool)[cur_keys] \
+        if len(cur_keys) else np.zeros(0, dtype=bool)
+    part_shipped = (f.qty_shipped > 0) & (f.qty_shipped < f.qty_ordered)
+    shipped_invoiced = np.abs(f.invoiced - f.shipped_total) <= tol
+    C = ReconClass  # noqa: N806
     conditions = {
-        ReconClass.CANCELLED_IN_BOTH: sl_cancelled & all_cancelled,
-        ReconClass.CANCELLED_BEFORE_ERP: sl_cancelled & no_erp,
-        ReconClass.CANCELLED_IN_SPARKLAYER_ONLY: sl_cancelled & live,
-        ReconClass.MISSING_IN_ERP: no_erp,
-        ReconClass.CANCELLED_IN_ERP_ONLY: all_cancelled,
-        ReconClass.DUPLICATE_IN_ERP: f.live_count > 1,
-        ReconClass.SPARKLAYER_LINES_DISAGREE: lines_disagree,
-        ReconClass.CUSTOMER_MISMATCH: ~pd.isna(f.sl_account) & (f.erp_account != f.sl_account),
-        ReconClass.AMOUNT_MISMATCH: (np.abs(f.sl_total - f.erp_total) > tol) | (f.invoiced > f.erp_total + tol),
-        ReconClass.PENDING_APPROVAL: np.isin(f.erp_state, list(_NO_LEDGER_STATES)),
-        ReconClass.PAID_IN_SHOP_UNPAID_IN_ERP: (f.inv_count > 0) & (f.outstanding > 0)
-        & (f.sl_paid > f.erp_paid + tol),
-        ReconClass.COMMITTED_NOT_INVOICED: (f.inv_count == 0)
-        | ((f.outstanding <= 0) & (f.invoiced < f.erp_total - tol)),
-        ReconClass.SETTLED: f.outstanding <= 0,
-        ReconClass.OVERDUE: f.has_open_due & (f.earliest_due < as_of_day),
+        C.CANCELLED_IN_BOTH: sl_cancelled & all_cancelled,
+        C.CANCELLED_BEFORE_ERP: sl_cancelled & no_erp,
+        C.CANCELLED_BY_CREDIT_NOTE: sl_cancelled & live & (f.invoiced > 0) & (f.erp_credited >= f.invoiced - tol)
+        & (np.abs(f.sl_refunded - f.erp_credited) <= tol),
+        C.REFUNDED_IN_SHOP_NO_CREDIT_NOTE: live & (f.sl_refunded > f.erp_credited + tol),
+        C.CREDIT_NOTE_NOT_IN_SHOP: live & (f.erp_credited > f.sl_refunded + tol),
+        C.CANCELLED_IN_SPARKLAYER_ONLY: sl_cancelled & live,
+        C.CURRENCY_UNKNOWN_TO_ERP: unknown_currency,
+        C.MISSING_IN_ERP: no_erp,
+        C.CANCELLED_IN_ERP_ONLY: all_cancelled,
+        C.DUPLICATE_IN_ERP: f.live_count > 1,
+        C.CURRENCY_MISMATCH: f.erp_currency != f.currency,
+        C.SPARKLAYER_LINES_DISAGREE: lines_disagree,
+        C.CUSTOMER_MISMATCH: ~pd.isna(f.sl_account) & (f.erp_account != f.sl_account),
+        C.AMOUNT_MISMATCH: (np.abs(f.sl_total - f.erp_total) > tol) | (f.invoiced > f.erp_total + tol),
+        C.MISSING_CURRENCY_RATE: f.rate_missing,
+        C.RATE_DIFFERENCE_OUTSIDE_TOLERANCE: f.rate_outside,
+        C.PENDING_APPROVAL: np.isin(f.erp_state, list(_NO_LEDGER_STATES)),
+        C.PART_SHIPPED_INVOICE_DIFFERS: part_shipped & (f.inv_count > 0) & ~shipped_invoiced,
+        C.PAID_IN_SHOP_UNPAID_IN_ERP: (f.inv_count > 0) & (f.outstanding > 0)
+        & (f.sl_paid - f.sl_refunded > f.erp_paid + tol),
+        C.RATE_DIFFERENCE_WITHIN_TOLERANCE: f.rate_differs,
+        C.PART_SHIPPED_INVOICED_SHIPPED_PART: part_shipped & (f.inv_count > 0) & shipped_invoiced,
+        C.COMMITTED_NOT_INVOICED: (f.inv_count == 0) | ((f.outstanding <= 0) & (f.invoiced < f.erp_total - tol)),
+        C.SETTLED: f.outstanding <= 0,
+        C.OVERDUE: f.has_open_due & (f.earliest_due < as_of_day),
     }
-    assert list(conditions) + [ReconClass.INVOICED_OPEN_WITHIN_TERMS] == list(CLASS_ORDER)
+    assert list(conditions) + [C.INVOICED_OPEN_WITHIN_TERMS] == list(CLASS_ORDER)
     return np.select(list(conditions.values()), np.arange(len(conditions)), default=len(conditions))
 
 
-def _orders_frame(f: _RowFacts, code: np.ndarray, sl: _SlSide, lines_total: np.ndarray | None) -> pd.DataFrame:
-    n = sl.n
-    money = _decimal_columns(*(getattr(f, name) for name in ORDER_MONEY_COLUMNS))
-    due = np.where(f.has_open_due, f.earliest_due, 0).astype("datetime64[D]").astype("datetime64[s]")
-    due[~f.has_open_due] = np.datetime64("NaT")
+@dataclass(frozen=True)
+class _RowFacts:
+    """Everything known per SparkLayer order of the month, as aligned arrays (money in minor units)."""
+
+    purchase_id: np.ndarray
+    visible_id: np.ndarray
+    customer_sparklayer_id: np.ndarray
+    payment_method: np.ndarray
+    sl_status: np.ndarray
+    sl_account: np.ndarray
+    currency: np.ndarray
+    exponent: np.ndarray
+    foreign: np.ndarray  # not the company currency
+    erp_currency: np.ndarray  # the shown ERP order's (the order's own where there is none)
+    erp: _ErpMatch  # for the numbers shown (built only for people)
+    inv: _InvoiceFacts
+    erp_state: np.ndarray
+    erp_account: np.ndarray
+    any_count: np.ndarray
+    live_count: np.ndarray
+    inv_count: np.ndarray
+    sl_total: np.ndarray
+    sl_paid: np.ndarray
+    sl_refunded: np.ndarray
+    sl_billable: np.ndarray  # 0 when cancelled in SparkLayer
+    erp_total: np.ndarray  # live ERP orders
+    invoiced: np.ndarray
+    erp_paid: np.ndarray
+    erp_credited: np.ndarray
+    qty_ordered: np.ndarray
+    qty_shipped: np.ndarray
+    shipped_total: np.ndarray
+    outstanding: np.ndarray
+    difference: np.ndarray  # sl_billable - erp_total
+    lines_total: np.ndarray
+    earliest_due: np.ndarray
+    has_open_due: np.ndarray
+    days_overdue: np.ndarray
+    rate: np.ndarray  # object Decimal / None
+    rate_missing: np.ndarray
+    rate_differs: np.ndarray
+    rate_outside: np.ndarray
+    sl_rate: np.ndarray
+    sl_billable_company: np.ndarray
+    erp_total_company: np.ndarray
+
+    @classmethod
+    def build(cls, sl: _SlSide, erp: _ErpMatch, inv: _InvoiceFacts, rates: _RateFacts,
+              lines_total: np.ndarray | None, as_of_day: int, company: str, company_exp: int) -> _RowFacts:
+        col = sl.frame
+        billable = np.where(sl.cancelled, 0, sl.total)
+        dated = inv.has_open_due & (inv.earliest_due != _NO_DAY) & (inv.earliest_due < as_of_day)
+        foreign = sl.currency != company
+        live = erp.live_count > 0
+        erp_currency = np.where(pd.isna(erp.order_currency), sl.currency, erp.order_currency)
+        if foreign.any():
+            sl_company = _company_amounts(billable, sl.exponent, rates.codes, rates.uniques, company_exp)
+            erp_company = _company_amounts(erp.live_total, _exponents(erp_currency), rates.codes, rates.uniques,
+                                           company_exp)
+        else:  # every order in the company currency: the same amounts
+            sl_company, erp_company = billable, erp.live_total
+        return cls(
+            purchase_id=sl.pid, visible_id=col["visible_id"].to_numpy(dtype=object),
+            customer_sparklayer_id=col["customer_sparklayer_id"].to_numpy(dtype=object),
+            payment_method=col["payment_method"].to_numpy(dtype=object),
+            sl_status=col["status"].to_numpy(dtype=object), sl_account=col["account_code"].to_numpy(dtype=object),
+            currency=sl.currency, exponent=sl.exponent, foreign=foreign, erp_currency=erp_currency,
+            erp=erp, inv=inv, erp_state=erp.state, erp_account=erp.account,
+            any_count=erp.any_count, live_count=erp.live_count, inv_count=inv.count, sl_total=sl.total,
+            sl_paid=sl.paid, sl_refunded=sl.refunded, sl_billable=billable, erp_total=erp.live_total,
+            invoiced=inv.invoiced, erp_paid=inv.paid, erp_credited=erp.credited, qty_ordered=erp.qty_ordered,
+            qty_shipped=erp.qty_shipped, shipped_total=erp.shipped_total, outstanding=inv.outstanding,
+            difference=billable - erp.live_total,
+            lines_total=lines_total if lines_total is not None else np.zeros(sl.n, dtype=np.int64),
+            earliest_due=inv.earliest_due, has_open_due=inv.has_open_due,
+            days_overdue=np.where(dated, as_of_day - np.where(dated, inv.earliest_due, 0), 0).astype(np.int64),
+            rate=rates.rate, rate_missing=rates.missing & live, rate_differs=rates.differs & live,
+            rate_outside=rates.outside & live, sl_rate=sl.rate,
+            sl_billable_company=sl_company, erp_total_company=erp_company,
+        )
+
+    @property
+    def erp_number(self) -> np.ndarray:
+        return _row_numbers(self)[0]
+
+    @property
+    def invoice_numbers(self) -> np.ndarray:
+        return _row_numbers(self)[1]
+
+
+def _row_numbers(f: _RowFacts) -> tuple[np.ndarray, np.ndarray]:
+    """(ERP order numbers, invoice numbers) per order, for people; computed once per result."""
+    cached = f.__dict__.get("_numbers")
+    if cached is None:
+        cached = (_erp_numbers(f.erp), _join_per_position(len(f.purchase_id), f.inv.positions, f.inv.labels))
+        object.__setattr__(f, "_numbers", cached)
+    return cached
+
+
+# --- reasons: one sentence per class, built column-wise (no per-row Python) ------------------------------------
+
+
+class _M(NamedTuple):  # a money field, shown in the order's currency
+    name: str
+
+
+class _T(NamedTuple):  # a text field (None shown as "(none)")
+    name: str
+
+
+class _D(NamedTuple):  # a day number field
+    name: str
+
+
+_Piece = str | _M | _T | _D
+
+_REASON: dict[ReconClass, tuple[_Piece, ...]] = {
+    ReconClass.CANCELLED_IN_BOTH: ("Cancelled in SparkLayer and ERP order ", _T("erp_number"), " cancelled."),
+    ReconClass.CANCELLED_BEFORE_ERP: ("Cancelled in SparkLayer before any ERP order was created.",),
+    ReconClass.CANCELLED_BY_CREDIT_NOTE: (
+        "Cancelled in SparkLayer; ERP order ", _T("erp_number"), " invoiced ", _M("invoiced"), " and credited ",
+        _M("erp_credited"), "; refunded ", _M("sl_refunded"), " in the shop."),
+    ReconClass.REFUNDED_IN_SHOP_NO_CREDIT_NOTE: (
+        "Refunded ", _M("sl_refunded"), " in SparkLayer, but the ERP credited ", _M("erp_credited"), " on order ",
+        _T("erp_number"), "."),
+    ReconClass.CREDIT_NOTE_NOT_IN_SHOP: (
+        "The ERP credited ", _M("erp_credited"), " on order ", _T("erp_number"), ", but SparkLayer shows ",
+        _M("sl_refunded"), " refunded."),
+    ReconClass.CANCELLED_IN_SPARKLAYER_ONLY: (
+        "Cancelled in SparkLayer, but ERP order ", _T("erp_number"), " is ", _T("erp_state"), " (",
+        _M("erp_total"), ")."),
+    ReconClass.CURRENCY_UNKNOWN_TO_ERP: (
+        "SparkLayer order ", _T("visible_id"), " (", _M("sl_total"), ") is in ", _T("currency"),
+        ", a currency the ERP does not know."),
+    ReconClass.MISSING_IN_ERP: (
+        "No ERP order carries SparkLayer purchase ", _T("purchase_id"), " (order ", _T("visible_id"), ", ",
+        _M("sl_total"), ", status ", _T("sl_status"), ")."),
+    ReconClass.CANCELLED_IN_ERP_ONLY: (
+        "ERP order ", _T("erp_number"), " is cancelled but SparkLayer shows ", _T("sl_status"), " (",
+        _M("sl_total"), ")."),
+    ReconClass.DUPLICATE_IN_ERP: (
+        _T("live_count"), " live ERP orders (", _T("erp_number"), ") total ", _M("erp_total"),
+        " for one SparkLayer order of ", _M("sl_total"), "."),
+    ReconClass.CURRENCY_MISMATCH: (
+        "SparkLayer order in ", _T("currency"), ", ERP order ", _T("erp_number"), " in ", _T("erp_currency"), "."),
+    ReconClass.SPARKLAYER_LINES_DISAGREE: (
+        "SparkLayer lines add up to ", _M("lines_total"), " (+ shipping) but its order total is ", _M("sl_total"),
+        "."),
+    ReconClass.CUSTOMER_MISMATCH: (
+        "ERP order ", _T("erp_number"), " is booked to ", _T("erp_account"), ", SparkLayer maps the customer to ",
+        _T("sl_account"), "."),
+    ReconClass.AMOUNT_MISMATCH: (
+        "SparkLayer ", _M("sl_total"), ", ERP order ", _T("erp_number"), " ", _M("erp_total"), ", invoiced ",
+        _M("invoiced"), ": difference ", _M("total_difference"), "."),
+    ReconClass.MISSING_CURRENCY_RATE: (
+        "ERP order ", _T("erp_number"), " (", _M("erp_total"), ") is in ", _T("currency"),
+        " and the ERP gives no rate to the company currency."),
+    ReconClass.RATE_DIFFERENCE_OUTSIDE_TOLERANCE: (
+        "ERP order ", _T("erp_number"), " uses rate ", _T("rate"), "; the order was priced at ", _T("sl_rate"), "."),
+    ReconClass.PENDING_APPROVAL: ("ERP order ", _T("erp_number"), " (", _M("erp_total"),
+                                  ") is waiting for credit approval."),
+    ReconClass.PART_SHIPPED_INVOICE_DIFFERS: (
+        "ERP order ", _T("erp_number"), " shipped ", _T("qty_shipped"), " of ", _T("qty_ordered"), " units worth ",
+        _M("shipped_total"), ", but ", _M("invoiced"), " is invoiced on ", _T("invoice_numbers"), "."),
+    ReconClass.PAID_IN_SHOP_UNPAID_IN_ERP: (
+        "Paid ", _M("sl_paid"), " in the shop (", _T("payment_method"), "); the ERP shows ", _M("erp_paid"),
+        " paid and ", _M("outstanding"), " still due on ", _T("invoice_numbers"), "."),
+    ReconClass.RATE_DIFFERENCE_WITHIN_TOLERANCE: (
+        "ERP order ", _T("erp_number"), " uses rate ", _T("rate"), "; the order was priced at ", _T("sl_rate"),
+        " (within the tolerance)."),
+    ReconClass.PART_SHIPPED_INVOICED_SHIPPED_PART: (
+        "ERP order ", _T("erp_number"), " shipped ", _T("qty_shipped"), " of ", _T("qty_ordered"),
+        " units; the shipped part, ", _M("shipped_total"), ", is invoiced on ", _T("invoice_numbers"), "."),
+    ReconClass.COMMITTED_NOT_INVOICED: (
+        "ERP order ", _T("erp_number"), " is ", _T("erp_state"), "; ", _M("invoiced"), " of ", _M("erp_total"),
+        " invoiced so far."),
+    ReconClass.SETTLED: ("Invoiced ", _M("invoiced"), " on ", _T("invoice_numbers"), " and paid in full."),
+    ReconClass.OVERDUE: (
+        _M("outstanding"), " still due on ", _T("invoice_numbers"), ", ", _T("days_overdue"), " day(s) past ",
+        _D("earliest_due"), "."),
+    ReconClass.INVOICED_OPEN_WITHIN_TERMS: (
+        _M("outstanding"), " due on ", _D("earliest_due"), " on ", _T("invoice_numbers"), "."),
+}
+
+
+def _texts(values: np.ndarray) -> list[object]:
+    """Values for ``%s``: missing ones shown as "(none)"."""
+    if values.dtype == object:
+        missing = pd.isna(values)
+        if missing.any():
+            values = values.copy()
+            values[missing] = "(none)"
+    return values.tolist()
+
+
+def _day_text(days: np.ndarray) -> list[str]:
+    codes, uniques = pd.factorize(days)
+    text = np.array([str(np.datetime64(int(d), "D")) if d != _NO_DAY else "an unknown due date"
+                     for d in uniques.tolist()] or [""], dtype=object)
+    return text[codes].tolist()
+
+
+_TEMPLATES = {cls: ("".join(p.replace("%", "%%") if isinstance(p, str) else "%s" for p in pieces),
+                    tuple(p for p in pieces if not isinstance(p, str)))
+              for cls, pieces in _REASON.items()}
+
+
+def _reasons(code: np.ndarray, f: _RowFacts, shown: ShownMoney) -> np.ndarray:
+    """One sentence per order: a %-template per class over whole columns (each amount formatted once)."""
+    out = np.empty(len(code), dtype=object)
+    for c_idx, cls in enumerate(CLASS_ORDER):
+        rows = np.flatnonzero(code == c_idx)
+        if not len(rows):
+            continue
+        template, fields = _TEMPLATES[cls]
+        if not fields:
+            out[rows] = template
+            continue
+        columns: list[list[object]] = []
+        for piece in fields:
+            if isinstance(piece, _M) and piece.name in shown.names:
+                columns.append(shown.texts(piece.name, rows).tolist())
+            elif isinstance(piece, _M):  # a figure only one class shows
+                values = (f.sl_total - f.erp_total)[rows] if piece.name == "total_difference" else \
+                    getattr(f, piece.name)[rows]
+                columns.append(format_array(values, f.exponent[rows]).tolist())
+            elif isinstance(piece, _D):
+                columns.append(_day_text(getattr(f, piece.name)[rows]))
+            else:
+                columns.append(_texts(getattr(f, piece.name)[rows]))
+        text = np.empty(len(rows), dtype=object)
+        text[:] = [template % values for values in zip(*columns, strict=True)]
+        foreign = f.foreign[rows]
+        if foreign.any():
+            text[foreign] = text[foreign] + " Amounts in " + f.currency[rows][foreign] + "."
+        out[rows] = text
+    return out
+
+
+# --- the orders frame ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _OrderFacts:
+    """What ``ReconResult.orders`` is built from: the per-order facts (minor units) and classes."""
+
+    row: _RowFacts
+    code: np.ndarray
+    explained: np.ndarray
+    placed_at: pd.Series
+    lines_checked: bool
+
+
+def _single(exponents: np.ndarray) -> np.ndarray | int:
+    """One exponent when every row has the same (the usual case: cheaper to show), else the per-row array."""
+    return int(exponents[0]) if len(exponents) and (exponents == exponents[0]).all() else \
+        (exponents if len(exponents) else 2)
+
+
+def _orders_frame(facts: _OrderFacts, company_currency: str) -> pd.DataFrame:
+    """``ReconResult.orders``: Decimal money and a sentence per order, for people."""
+    f = facts.row
+    n = len(facts.code)
+    code = facts.code
+    exps = _single(f.exponent)
+    shown = ShownMoney({**{name: getattr(f, name) for name in ORDER_MONEY_COLUMNS}, "lines_total": f.lines_total},
+                       exps)
+    money = {name: shown.decimals(name) for name in ORDER_MONEY_COLUMNS}
+    company_exp = exponent_or_fallback(company_currency)
+    if f.foreign.any():
+        in_company = ShownMoney({"sl_billable_company": f.sl_billable_company,
+                                 "erp_total_company": f.erp_total_company}, company_exp)
+        company = {name: in_company.decimals(name) for name in ORDER_COMPANY_MONEY_COLUMNS}
+    else:
+        company = {"sl_billable_company": money["sl_billable"], "erp_total_company": money["erp_total"]}
+    has_due = f.has_open_due
+    due = np.where(has_due, f.earliest_due, 0).astype("datetime64[D]").astype("datetime64[s]")
+    due[~has_due] = np.datetime64("NaT")
     return pd.DataFrame({
-        "purchase_id": f.purchase_id, "visible_id": _str_or_none(f.visible_id), "placed_at": sl.frame["placed_at"],
-        "customer_sparklayer_id": sl.frame["customer_sparklayer_id"].to_numpy(dtype=object),
-        "account_code": _str_or_none(f.sl_account), "payment_method": f.payment_method, "sl_status": f.sl_status,
+        "purchase_id": f.purchase_id, "visible_id": f.visible_id, "placed_at": facts.placed_at,
+        "customer_sparklayer_id": f.customer_sparklayer_id, "account_code": f.sl_account,
+        "payment_method": f.payment_method, "currency": f.currency, "sl_status": f.sl_status,
         "erp_number": f.erp_number, "erp_state": f.erp_state, "erp_account_code": f.erp_account,
-        "invoice_numbers": f.invoice_numbers,
-        **dict(zip(ORDER_MONEY_COLUMNS, money, strict=True)),
-        "sl_lines_total": _decimal_column(lines_total) if lines_total is not None else np.full(n, None, object),
+        "invoice_numbers": f.invoice_numbers, **money,
+        "sl_lines_total": shown.decimals("lines_total") if facts.lines_checked else np.full(n, None, object),
+        "company_currency_rate": f.rate, **company,
         "due_date": due, "days_overdue": f.days_overdue,
         "recon_class": _CLASS_NAMES[code], "explained": _EXPLAINED_BY_CODE[code], "owner": _OWNER_BY_CODE[code],
-        "reason": _reasons(code, f),
+        "reason": _reasons(code, f, shown),  # type: ignore[arg-type]
     }, columns=list(ORDER_COLUMNS)).astype(dict.fromkeys(ORDER_TEXT_COLUMNS, "str"))
 
 
@@ -603,147 +1206,21 @@ def _join_per_position(n: int, pos: np.ndarray, labels: np.ndarray) -> np.ndarra
     if not len(pos):
         return out
     labels = labels.astype(object)
-    order = np.lexsort((labels.astype(str), pos))
-    p, lab = pos[order], labels[order]
-    counts = np.bincount(p, minlength=n)
-    single = counts[p] == 1
-    out[p[single]] = lab[single]
-    multi = ~single
-    if multi.any():
+    counts = np.bincount(pos, minlength=n)
+    single = counts[pos] == 1
+    out[pos[single]] = labels[single]
+    multi = np.flatnonzero(~single)
+    if len(multi):
         grouped: dict[int, list[str]] = {}
-        for q, label in zip(p[multi].tolist(), lab[multi].tolist(), strict=True):
+        for q, label in zip(pos[multi].tolist(), labels[multi].tolist(), strict=True):
             grouped.setdefault(q, []).append(str(label))
         for q, items in grouped.items():
-            out[q] = ", ".join(items)
-    return out
-
-
-@dataclass(frozen=True)
-class _RowFacts:
-    """Everything known per SparkLayer order of the month, as aligned arrays (money in pence)."""
-
-    purchase_id: np.ndarray
-    visible_id: np.ndarray
-    payment_method: np.ndarray
-    sl_status: np.ndarray
-    sl_account: np.ndarray
-    erp_number: np.ndarray
-    erp_state: np.ndarray
-    erp_account: np.ndarray
-    invoice_numbers: np.ndarray
-    any_count: np.ndarray
-    live_count: np.ndarray
-    inv_count: np.ndarray
-    sl_total: np.ndarray
-    sl_paid: np.ndarray
-    sl_billable: np.ndarray  # 0 when cancelled in SparkLayer
-    erp_total: np.ndarray  # live ERP orders
-    invoiced: np.ndarray
-    erp_paid: np.ndarray
-    outstanding: np.ndarray
-    difference: np.ndarray  # sl_billable - erp_total
-    lines_total: np.ndarray
-    earliest_due: np.ndarray
-    has_open_due: np.ndarray
-    days_overdue: np.ndarray
-
-    @classmethod
-    def build(cls, sl: _SlSide, erp: _ErpMatch, inv: _InvoiceFacts, lines_total: np.ndarray | None,
-              as_of_day: int) -> _RowFacts:
-        col = sl.frame
-        billable = np.where(sl.cancelled, 0, sl.total)
-        dated = inv.has_open_due & (inv.earliest_due != _NO_DAY) & (inv.earliest_due < as_of_day)
-        return cls(
-            purchase_id=col["purchase_id"].to_numpy(dtype=object), visible_id=col["visible_id"].to_numpy(dtype=object),
-            payment_method=col["payment_method"].to_numpy(dtype=object), sl_status=col["status"].to_numpy(dtype=object),
-            sl_account=col["account_code"].to_numpy(dtype=object), erp_number=erp.number, erp_state=erp.state,
-            erp_account=erp.account, invoice_numbers=inv.numbers, any_count=erp.any_count,
-            live_count=erp.live_count, inv_count=inv.count, sl_total=sl.total, sl_paid=sl.paid,
-            sl_billable=billable, erp_total=erp.live_total, invoiced=inv.invoiced, erp_paid=inv.paid,
-            outstanding=inv.outstanding, difference=billable - erp.live_total,
-            lines_total=lines_total if lines_total is not None else np.zeros(sl.n, dtype=np.int64),
-            earliest_due=inv.earliest_due, has_open_due=inv.has_open_due,
-            days_overdue=np.where(dated, as_of_day - np.where(dated, inv.earliest_due, 0), 0).astype(np.int64),
-        )
-
-
-_m = format_money
-
-
-def _due(day: int) -> str:
-    return str(np.datetime64(int(day), "D")) if day != _NO_DAY else "an unknown due date"
-
-
-# One sentence per class, for people: (the _RowFacts fields it needs, a function of them; money in pence).
-_REASON: dict[ReconClass, tuple[tuple[str, ...], Callable[..., str]]] = {
-    ReconClass.CANCELLED_IN_BOTH: (
-        ("erp_number",), lambda num: f"Cancelled in SparkLayer and ERP order {num} cancelled."),
-    ReconClass.CANCELLED_BEFORE_ERP: (
-        (), lambda: "Cancelled in SparkLayer before any ERP order was created."),
-    ReconClass.CANCELLED_IN_SPARKLAYER_ONLY: (
-        ("erp_number", "erp_state", "erp_total"),
-        lambda num, state, erp: f"Cancelled in SparkLayer, but ERP order {num} is {state} ({_m(erp)})."),
-    ReconClass.MISSING_IN_ERP: (
-        ("purchase_id", "visible_id", "sl_total", "sl_status"),
-        lambda pid, vis, sl, st: f"No ERP order carries SparkLayer purchase {pid} (order {vis}, {_m(sl)}, "
-                                 f"status {st})."),
-    ReconClass.CANCELLED_IN_ERP_ONLY: (
-        ("erp_number", "sl_status", "sl_total"),
-        lambda num, st, sl: f"ERP order {num} is cancelled but SparkLayer shows {st} ({_m(sl)})."),
-    ReconClass.DUPLICATE_IN_ERP: (
-        ("live_count", "erp_number", "erp_total", "sl_total"),
-        lambda cnt, nums, erp, sl: f"{cnt} live ERP orders ({nums}) total {_m(erp)} for one SparkLayer order "
-                                   f"of {_m(sl)}."),
-    ReconClass.SPARKLAYER_LINES_DISAGREE: (
-        ("lines_total", "sl_total"),
-        lambda lines, sl: f"SparkLayer lines add up to {_m(lines)} (+ shipping) but its order total is "
-                          f"{_m(sl)}."),
-    ReconClass.CUSTOMER_MISMATCH: (
-        ("erp_number", "erp_account", "sl_account"),
-        lambda num, erp_acc, sl_acc: f"ERP order {num} is booked to {erp_acc}, SparkLayer maps the customer "
-                                     f"to {sl_acc}."),
-    ReconClass.AMOUNT_MISMATCH: (
-        ("sl_total", "erp_number", "erp_total", "invoiced"),
-        lambda sl, num, erp, inv: f"SparkLayer {_m(sl)}, ERP order {num} {_m(erp)}, invoiced {_m(inv)}: "
-                                  f"difference {_m(sl - erp)}."),
-    ReconClass.PENDING_APPROVAL: (
-        ("erp_number", "erp_total"),
-        lambda num, erp: f"ERP order {num} ({_m(erp)}) is waiting for credit approval."),
-    ReconClass.PAID_IN_SHOP_UNPAID_IN_ERP: (
-        ("sl_paid", "payment_method", "erp_paid", "outstanding", "invoice_numbers"),
-        lambda paid, pm, erp_paid, due, nums: f"Paid {_m(paid)} in the shop ({pm}); the ERP shows "
-                                              f"{_m(erp_paid)} paid and {_m(due)} still due on {nums}."),
-    ReconClass.COMMITTED_NOT_INVOICED: (
-        ("erp_number", "erp_state", "invoiced", "erp_total"),
-        lambda num, state, inv, erp: f"ERP order {num} is {state}; {_m(inv)} of {_m(erp)} invoiced so far."),
-    ReconClass.SETTLED: (
-        ("invoiced", "invoice_numbers"), lambda inv, nums: f"Invoiced {_m(inv)} on {nums} and paid in full."),
-    ReconClass.OVERDUE: (
-        ("outstanding", "invoice_numbers", "days_overdue", "earliest_due"),
-        lambda due, nums, days, day: f"{_m(due)} still due on {nums}, {days} day(s) past {_due(day)}."),
-    ReconClass.INVOICED_OPEN_WITHIN_TERMS: (
-        ("outstanding", "earliest_due", "invoice_numbers"),
-        lambda due, day, nums: f"{_m(due)} due on {_due(day)} on {nums}."),
-}
-
-
-def _reasons(code: np.ndarray, f: _RowFacts) -> np.ndarray:
-    out = np.empty(len(code), dtype=object)
-    for c_idx, cls in enumerate(CLASS_ORDER):
-        rows = np.flatnonzero(code == c_idx)
-        if not len(rows):
-            continue
-        fields, make = _REASON[cls]
-        if not fields:
-            out[rows] = make()
-            continue
-        columns = [getattr(f, name)[rows].tolist() for name in fields]
-        out[rows] = [make(*values) for values in zip(*columns, strict=True)]
+            out[q] = ", ".join(sorted(items))
     return out
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Totals
+# Totals (company currency)
 # ------------------------------------------------------------------------------------------------------------
 
 
@@ -754,22 +1231,27 @@ class _TotalsInput:
     sl_billable: np.ndarray
     erp_total: np.ndarray
     explained: np.ndarray
+    exponent: int
+
+
+def _sums(keys: np.ndarray, n_keys: int, values: np.ndarray) -> np.ndarray:
+    out = np.zeros(n_keys, dtype=np.int64)
+    np.add.at(out, keys, values)
+    return out
 
 
 def _money_totals(keys: np.ndarray, n_keys: int, t: _TotalsInput) -> dict[str, np.ndarray]:
-    sl = np.zeros(n_keys, dtype=np.int64)
-    erp = np.zeros(n_keys, dtype=np.int64)
-    np.add.at(sl, keys, t.sl_billable)
-    np.add.at(erp, keys, t.erp_total)
+    sl, erp = _sums(keys, n_keys, t.sl_billable), _sums(keys, n_keys, t.erp_total)
     return {
         "orders": np.bincount(keys, minlength=n_keys).astype(np.int64),
         "unexplained": np.bincount(keys, weights=~t.explained, minlength=n_keys).astype(np.int64),
-        "sl_total": _decimal_column(sl), "erp_total": _decimal_column(erp), "difference": _decimal_column(sl - erp),
+        "sl_total": decimal_array(sl, t.exponent), "erp_total": decimal_array(erp, t.exponent),
+        "difference": decimal_array(sl - erp, t.exponent),
     }
 
 
 def _by_customer(sl: pd.DataFrame, erp_account: np.ndarray, t: _TotalsInput) -> pd.DataFrame:
-    keys, uniques = pd.factorize(sl["customer_sparklayer_id"], sort=True)
+    keys, uniques = pd.factorize(sl["customer_sparklayer_id"].to_numpy(dtype=object), sort=True)
     n_keys = len(uniques)
     # account code: SparkLayer's mapping, else what the ERP booked the order to (first by order of the month)
     code = sl["account_code"].to_numpy(dtype=object)
@@ -787,49 +1269,90 @@ def _by_customer(sl: pd.DataFrame, erp_account: np.ndarray, t: _TotalsInput) -> 
 
 def _by_payment_method(sl: pd.DataFrame, t: _TotalsInput) -> pd.DataFrame:
     known = [str(m) for m in PaymentMethod]
-    seen = sorted(set(sl["payment_method"].unique()) - set(known))
+    keys0, seen_values = pd.factorize(sl["payment_method"].to_numpy(dtype=object))
+    seen = sorted(set(seen_values.tolist()) - set(known))
     methods = known + seen
-    keys = pd.Index(methods).get_indexer(sl["payment_method"])
+    keys = pd.Index(methods).get_indexer(seen_values)[keys0] if len(keys0) else np.empty(0, dtype=np.int64)
     return pd.DataFrame({"payment_method": np.array(methods, dtype=object),
                          **_money_totals(keys, len(methods), t)}).astype({"payment_method": "str"})
 
 
-def _by_class(t: _TotalsInput, unknown: pd.DataFrame) -> pd.DataFrame:
-    frame = pd.DataFrame({"recon_class": np.array([str(c) for c in t.classes], dtype=object),
-                          **_money_totals(t.code, len(t.classes), t)})
+def _by_class(t: _TotalsInput, unknown_count: int, unknown_company_total: int) -> pd.DataFrame:
     extra = ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE
-    unknown_total = sum(unknown["total"], Decimal("0.00"))
-    frame = pd.concat([frame, pd.DataFrame({
-        "recon_class": [str(extra)], "orders": [len(unknown)], "unexplained": [len(unknown)],
-        "sl_total": [Decimal("0.00")], "erp_total": [unknown_total], "difference": [-unknown_total]})],
-        ignore_index=True)
-    rules = [RECON_CLASSES[ReconClass(c)] for c in frame["recon_class"]]
-    frame.insert(1, "explained", [r.explained for r in rules])
-    frame.insert(2, "owner", [str(r.owner) for r in rules])
-    frame["meaning"] = [r.meaning for r in rules]
-    frame["action"] = [r.action for r in rules]
+    classes = [*t.classes, extra]
+    totals = _money_totals(t.code, len(classes), t)
+    totals["orders"][-1] = unknown_count
+    erp = _sums(t.code, len(classes), t.erp_total)
+    sl = _sums(t.code, len(classes), t.sl_billable)
+    erp[-1] = unknown_company_total
+    totals["erp_total"] = decimal_array(erp, t.exponent)
+    totals["difference"] = decimal_array(sl - erp, t.exponent)
+    rules = [RECON_CLASSES[c] for c in classes]
+    frame = pd.DataFrame({"recon_class": np.array([str(c) for c in classes], dtype=object),
+                          "explained": np.array([r.explained for r in rules], dtype=bool),
+                          "owner": np.array([str(r.owner) for r in rules], dtype=object), **totals,
+                          "meaning": [r.meaning for r in rules], "action": [r.action for r in rules]})
+    frame = frame[["recon_class", "explained", "owner", "orders", "unexplained", "sl_total", "erp_total",
+                   "difference", "meaning", "action"]]
     frame["unexplained"] = np.where(frame["explained"], 0, frame["orders"]).astype(np.int64)
     return frame.astype(dict.fromkeys(["recon_class", "owner", "meaning", "action"], "str"))
 
 
-def _unknown_purchase_orders(erp_orders: pd.DataFrame, eo_live: np.ndarray, eo_total: np.ndarray,
-                             sl_orders: pd.DataFrame, known_purchase_ids: Iterable[str],
-                             month_start: dt.date, month_end: dt.date) -> pd.DataFrame:
-    """Live ERP orders dated in the month (or undated) whose purchase id matches no known SparkLayer order."""
-    known = pd.Index(sl_orders["purchase_id"]).append(pd.Index(list(known_purchase_ids), dtype=object))
-    pid = erp_orders["purchase_id"]
-    day = _days(erp_orders["order_date"])
+def _by_currency(f: _RowFacts, code: np.ndarray, company_exp: int) -> pd.DataFrame:
+    """Totals per order currency: in that currency and in the company currency."""
+    keys, uniques = pd.factorize(f.currency, sort=True)
+    n_keys = len(uniques)
+    exps = np.array([exponent_or_fallback(c) for c in uniques], dtype=np.int64)
+    sl, erp = _sums(keys, n_keys, f.sl_billable), _sums(keys, n_keys, f.erp_total)
+    sl_c, erp_c = _sums(keys, n_keys, f.sl_billable_company), _sums(keys, n_keys, f.erp_total_company)
+    return pd.DataFrame({
+        "currency": np.asarray(uniques, dtype=object),
+        "orders": np.bincount(keys, minlength=n_keys).astype(np.int64),
+        "unexplained": np.bincount(keys, weights=~_EXPLAINED_BY_CODE[code], minlength=n_keys).astype(np.int64),
+        "sl_total": decimal_array(sl, exps), "erp_total": decimal_array(erp, exps),
+        "difference": decimal_array(sl - erp, exps),
+        "sl_total_company": decimal_array(sl_c, company_exp), "erp_total_company": decimal_array(erp_c, company_exp),
+        "difference_company": decimal_array(sl_c - erp_c, company_exp),
+    }).astype({"currency": "str"})
+
+
+def _unknown_purchase_orders(erp_orders: pd.DataFrame, erp: _ErpMatch, sl: _SlSide, sl_orders: pd.DataFrame,
+                             known_purchase_ids: Iterable[str], month_start: dt.date, month_end: dt.date,
+                             company: str, company_exp: int) -> tuple[pd.DataFrame, int]:
+    """Live ERP orders dated in the month (or undated) whose purchase id matches no known SparkLayer order;
+    and their total in the company currency."""
+    pid = erp_orders["purchase_id"].to_numpy(dtype=object)
+    candidates = np.flatnonzero((erp.pos < 0) & erp.live & ~pd.isna(pid))  # the month's matches are known
+    if len(candidates):  # known beyond the month: the other orders read, and those the caller names
+        known = pd.Index(sl.other_ids).append(pd.Index(list(known_purchase_ids), dtype=object))
+        candidates = candidates[~pd.Index(pid[candidates]).isin(known)]
+    day = _days(erp_orders["order_date"].iloc[candidates])
     in_month = (day == _NO_DAY) | ((day >= _day_number(month_start)) & (day < _day_number(month_end)))
-    mask = pid.notna().to_numpy() & ~pid.isin(known).to_numpy() & eo_live & in_month
-    rows = erp_orders.loc[mask, ["erp_id", "number", "purchase_id", "account_code", "state", "order_date"]]
-    rows = rows.assign(total_pence=eo_total[mask]).sort_values(["erp_id"], kind="stable").reset_index(drop=True)
+    rows_at = candidates[in_month]
+    rows = erp_orders.iloc[rows_at][["erp_id", "number", "purchase_id", "account_code", "state", "order_date"]]
+    currency = erp.currency[rows_at]
+    exps = _exponents(currency)
+    total = erp.total[rows_at]
+    rate_col = erp_orders["company_currency_rate"].to_numpy(dtype=object)[rows_at] \
+        if "company_currency_rate" in erp_orders.columns else np.full(len(rows_at), None, dtype=object)
+    company_total = np.zeros(len(rows_at), dtype=np.int64)
+    for i in range(len(rows_at)):  # few rows: unknown ERP orders are exceptions
+        rate = Decimal(1) if currency[i] == company and rate_of(rate_col[i]) is None else rate_of(rate_col[i])
+        if rate is not None:
+            company_total[i] = to_company_currency(total[i:i + 1], int(exps[i]), rate, company_exp)[0]
+    rows = rows.assign(currency=currency, _total=total, _exp=exps, _company=company_total)
+    rows = rows.sort_values(["erp_id"], kind="stable").reset_index(drop=True)
     rule = RECON_CLASSES[ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE]
-    rows["total"] = _decimal_column(rows["total_pence"].to_numpy())
+    rows["total"] = decimal_array(rows["_total"].to_numpy(), rows["_exp"].to_numpy())
+    rows["total_company"] = decimal_array(rows["_company"].to_numpy(), company_exp)
     rows["recon_class"] = str(ReconClass.ERP_ORDER_CLAIMING_UNKNOWN_PURCHASE)
     rows["owner"] = str(rule.owner)
-    rows["reason"] = [f"ERP order {num} ({format_money(p)}) carries SparkLayer purchase {pid_}, which "
-                      "SparkLayer does not know."
-                      for num, p, pid_ in zip(rows["number"].tolist(), rows["total_pence"].tolist(),
-                                              rows["purchase_id"].tolist(), strict=True)]
-    text = ["number", "purchase_id", "account_code", "state", "recon_class", "owner", "reason"]
-    return rows.drop(columns=["total_pence"]).astype(dict.fromkeys(text, "str"))
+    rows["reason"] = [f"ERP order {num} ({format_minor(p, e)}{'' if c == company else ' ' + c}) carries "
+                      f"SparkLayer purchase {pid_}, which SparkLayer does not know."
+                      for num, p, e, c, pid_ in zip(rows["number"].tolist(), rows["_total"].tolist(),
+                                                    rows["_exp"].tolist(), rows["currency"].tolist(),
+                                                    rows["purchase_id"].tolist(), strict=True)]
+    text = ["number", "purchase_id", "account_code", "state", "currency", "recon_class", "owner", "reason"]
+    out = rows[["erp_id", "number", "purchase_id", "account_code", "state", "order_date", "currency", "total",
+                "total_company", "recon_class", "owner", "reason"]].astype(dict.fromkeys(text, "str"))
+    return out, int(company_total.sum())

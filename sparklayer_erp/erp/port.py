@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from sparklayer_erp.domain.models import (
     ActionResult,
     CreateResult,
+    CreditNoteRequest,
     ErpCustomer,
     ErpItem,
     ErpOrderDraft,
@@ -90,4 +91,24 @@ class ErpPort(Protocol):
 
     def list_orders_between(self, start: dt.date, end: dt.date) -> list[ErpOrderStatus]:
         """Orders dated in [start, end) with shipments, invoices and payments, for reconciliation."""
+        ...
+
+
+@runtime_checkable
+class ErpCreditNotes(Protocol):
+    """Credit notes against an order's invoice — an adapter that supports them implements this beside
+    ``ErpPort`` (the refund flow checks for it and reports an ERP without it instead of failing). Credit
+    notes the ERP holds are read with the order: ``ErpOrderStatus.credit_notes``."""
+
+    def create_credit_note(self, erp_id: int, request: CreditNoteRequest) -> ActionResult:
+        """Credit the order's posted invoice by ``request.lines`` or ``request.amount``, and post the note.
+
+        Idempotent by ``request.reference``: a note already carrying it is returned (``detail["already"]``),
+        never a second one. ``detail["number"]`` is the note's number. No posted invoice, or more than the
+        invoice still holds, is a ``Refusal`` (``INVALID_STATE`` / ``OTHER``)."""
+        ...
+
+    def orders_with_credit_notes_since(self, since: dt.date) -> list[int]:
+        """ERP order ids with a credit note dated ``since`` or later (so a note raised after an order ended
+        still reaches SparkLayer)."""
         ...

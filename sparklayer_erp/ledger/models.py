@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -192,3 +193,36 @@ class HandoffModel(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     written_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class MonthEndPackModel(Base):
+    """One version of a month's finance pack (the workbook). Every month-end run adds a version, none is ever
+    replaced; ``content`` keeps the workbook itself, so it can be fetched from any machine that reaches the
+    ledger (a run's own disk may be gone). A row without ``checksum`` is a version whose writing did not finish."""
+
+    __tablename__ = "month_end_packs"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-10"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1, 2, ... per month
+    run_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    path: Mapped[str | None] = mapped_column(Text)  # where the run wrote the workbook
+    checksum: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the workbook, hex
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    close_ready: Mapped[bool | None]
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class MonthCloseModel(Base):
+    """The month was marked close-ready on this pack version. The first close stays: a later run writes a new
+    version but never moves the close."""
+
+    __tablename__ = "month_closes"
+    __table_args__ = (
+        ForeignKeyConstraint(["month", "version"], ["month_end_packs.month", "month_end_packs.version"]),
+    )
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[dt.datetime]

@@ -125,3 +125,27 @@ class SyncStatus:
         if self.last_failure_at is None:
             return False
         return self.last_success_at is None or self.last_failure_at > self.last_success_at
+
+
+@dataclass(frozen=True)
+class PackVersion:
+    """One written version of a month's finance pack (without the workbook's bytes)."""
+
+    month: str  # "2026-10"
+    version: int
+    run_id: str
+    created_at: dt.datetime
+    path: str | None
+    checksum: str | None  # SHA-256 of the workbook, hex
+    size_bytes: int | None
+    close_ready: bool | None
+
+
+@dataclass(frozen=True)
+class MonthClose:
+    """The month was marked close-ready on pack ``version``."""
+
+    month: str
+    version: int
+    run_id: str
+    closed_at: dt.datetime

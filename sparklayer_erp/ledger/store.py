@@ -45,6 +45,8 @@ from sparklayer_erp.ledger.models import (
     CustomerLinkModel,
     ExceptionModel,
     HandoffModel,
+    MonthCloseModel,
+    MonthEndPackModel,
     OrderLinkModel,
     PushStateModel,
     SyncStatusModel,
@@ -56,7 +58,9 @@ from sparklayer_erp.ledger.records import (
     CustomerLink,
     ExceptionRow,
     ExceptionStatus,
+    MonthClose,
     OrderLink,
+    PackVersion,
     SyncState,
     SyncStatus,
 )
@@ -881,3 +885,93 @@ class Ledger:
         stmt = select(table.c.key, table.c.partition, table.c.run_id, table.c.size_bytes, table.c.written_at)
         with self._reading() as session:
             return [dict(r._mapping) for r in session.execute(stmt.order_by(table.c.key, table.c.partition))]
+
+    # ------------------------------------------------------------------ month-end packs and closes
+
+    def reserve_pack_version(self, month: str, run_id: str, *, now: dt.datetime | None = None) -> int:
+        """The next version number of ``month``'s pack (1, 2, ...), taken for ``run_id``. The (month, version)
+        key makes two concurrent runs get different numbers: the loser of an insert takes the next one."""
+        _month_key(month)
+        table: Table = MonthEndPackModel.__table__  # type: ignore[assignment]
+        when = self._now(now)
+        for _ in range(50):
+            with self._writing() as session:
+                top = session.execute(select(func.max(table.c.version)).where(table.c.month == month)).scalar()
+                version = int(top or 0) + 1
+                stmt = self._insert(table).values(month=month, version=version, run_id=run_id or "",
+                                                  created_at=when)
+                stmt = stmt.on_conflict_do_nothing(index_elements=[table.c.month, table.c.version])
+                if session.execute(stmt).rowcount == 1:  # type: ignore[attr-defined]
+                    return version
+        raise LedgerConflict(f"could not take a pack version for {month}: too many runs at once")
+
+    def complete_pack_version(self, month: str, version: int, *, path: str, checksum: str, content: bytes,
+                              close_ready: bool) -> PackVersion:
+        """Record what version ``version`` of ``month`` wrote. Written once: a finished version never changes."""
+        table: Table = MonthEndPackModel.__table__  # type: ignore[assignment]
+        stmt = (update(table)
+                .where(table.c.month == month, table.c.version == version, table.c.checksum.is_(None))
+                .values(path=path, checksum=checksum, content=content, size_bytes=len(content),
+                        close_ready=close_ready))
+        with self._writing() as session:
+            if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+                raise LedgerConflict(f"pack {month} version {version} was not reserved or is already written")
+        found = self.pack_version(month, version)
+        assert found is not None
+        return found
+
+    def pack_versions(self, month: str) -> list[PackVersion]:
+        """Every finished version of ``month``'s pack, oldest first."""
+        _month_key(month)
+        table: Table = MonthEndPackModel.__table__  # type: ignore[assignment]
+        stmt = (select(*(c for c in table.c if c.name != "content"))
+                .where(table.c.month == month, table.c.checksum.is_not(None)).order_by(table.c.version))
+        with self._reading() as session:
+            return [_record(PackVersion, row) for row in session.execute(stmt)]
+
+    def pack_version(self, month: str, version: int | None = None) -> PackVersion | None:
+        """One finished version of ``month``'s pack; without ``version`` the newest."""
+        versions = self.pack_versions(month)
+        if version is None:
+            return versions[-1] if versions else None
+        return next((v for v in versions if v.version == version), None)
+
+    def pack_content(self, month: str, version: int) -> bytes | None:
+        """The workbook of a finished version, as written."""
+        table: Table = MonthEndPackModel.__table__  # type: ignore[assignment]
+        stmt = select(table.c.content).where(table.c.month == month, table.c.version == version,
+                                             table.c.checksum.is_not(None))
+        with self._reading() as session:
+            content = session.execute(stmt).scalar_one_or_none()
+        return None if content is None else bytes(content)
+
+    def record_month_close(self, month: str, version: int, run_id: str,
+                           *, now: dt.datetime | None = None) -> tuple[MonthClose, bool]:
+        """Mark ``month`` close-ready on pack ``version``; the first close stays (one INSERT ... ON CONFLICT DO
+        NOTHING on the month). Returns the month's close and whether this call made it."""
+        _month_key(month)
+        table: Table = MonthCloseModel.__table__  # type: ignore[assignment]
+        stmt = self._insert(table).values(month=month, version=version, run_id=run_id or "",
+                                          closed_at=self._now(now))
+        stmt = stmt.on_conflict_do_nothing(index_elements=[table.c.month])
+        with self._writing() as session:
+            made = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        close = self.month_close(month)
+        assert close is not None
+        return close, made
+
+    def month_close(self, month: str) -> MonthClose | None:
+        """The version ``month`` was closed on, or None while it has not been close-ready."""
+        _month_key(month)
+        table: Table = MonthCloseModel.__table__  # type: ignore[assignment]
+        with self._reading() as session:
+            row = session.execute(select(table).where(table.c.month == month)).one_or_none()
+        return None if row is None else _record(MonthClose, row)
+
+
+def _month_key(month: str) -> str:
+    """``YYYY-MM``: how the pack tables name a month."""
+    if not (isinstance(month, str) and len(month) == 7 and month[4] == "-" and month[:4].isdigit()
+            and month[5:].isdigit() and 1 <= int(month[5:]) <= 12):
+        raise ValueError(f"a month is written YYYY-MM, got {month!r}")
+    return month

@@ -20,7 +20,7 @@ from sparklayer_erp.domain.masterdata import (
     price_list_slug,
 )
 from sparklayer_erp.domain.models import Address, ErpCustomer, ErpItem, ErpPriceList
-from sparklayer_erp.domain.money import round_money
+from sparklayer_erp.domain.money import UnknownCurrency, round_money
 from sparklayer_erp.sparklayer import contract
 from sparklayer_erp.sparklayer.models import PricingRow
 
@@ -75,7 +75,9 @@ def customer_payload(customer: ErpCustomer | Mapping[str, Any], link: CustomerLi
     else by e-mail. E-mail comes last because an e-mail changed in the ERP would then address nobody (or
     create a second customer); with an id the change simply updates the login address.
 
-    Amounts are ``Decimal`` rounded half-up to the cent, which ``sparklayer.wire`` writes as exact JSON
+    Amounts are in the customer's currency (``payment_on_account.currency_code``: the ERP's sale currency for
+    the customer, the same as its price lists') and ``Decimal`` rounded half-up to that currency's minor unit
+    (the cent for GBP or EUR, 1 for JPY), which ``sparklayer.wire`` writes as exact JSON
     number literals (``2000.00``): the documented ``payment_on_account`` examples use numbers and the sandbox
     refuses strings. An empty credit limit is sent as ``null`` (no limit configured in the ERP).
     """
@@ -93,8 +95,8 @@ def customer_payload(customer: ErpCustomer | Mapping[str, Any], link: CustomerLi
     else:
         lookup_by, identifier = "email", str(c.email)
     poa: dict[str, Any] = {
-        contract.POA_CREDIT_LIMIT: _cents(c.credit_limit if c.active else Decimal(0)),
-        contract.POA_BALANCE: _cents(c.open_balance),
+        contract.POA_CREDIT_LIMIT: _minor_units(c.credit_limit if c.active else Decimal(0), c.currency),
+        contract.POA_BALANCE: _minor_units(c.open_balance, c.currency),
         contract.POA_CURRENCY: c.currency,
         contract.POA_NET_TERMS: c.payment_terms_days,
     }
@@ -125,8 +127,15 @@ def _address_body(account_code: str, n: int, address: Address) -> dict[str, Any]
     }
 
 
-def _cents(amount: Decimal | None) -> Decimal | None:
-    return None if amount is None else round_money(amount)
+def _minor_units(amount: Decimal | None, currency: str | None) -> Decimal | None:
+    """Rounded to the currency's minor unit; the cent for a code with none known (the customer gate refuses
+    currencies the business does not trade in before a body is ever built)."""
+    if amount is None:
+        return None
+    try:
+        return round_money(amount, currency or None)
+    except UnknownCurrency:
+        return round_money(amount)
 
 
 # --- price lists and prices ---------------------------------------------------------------------------------

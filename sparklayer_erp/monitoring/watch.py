@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sparklayer_erp.domain.alerting import (
     Alert,
@@ -48,11 +49,13 @@ from sparklayer_erp.domain.models import ErpItem, ErpOrderState, ErpOrderStatus
 from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, ExceptionRow, Ledger, SyncState
 from sparklayer_erp.ledger.digest import canonical_json, request_digest
-from sparklayer_erp.notify.delivery import AlertRouting, deliver
 from sparklayer_erp.plumbing.markdown import cell, team_label
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerNotFound, SparkLayerValidationError
 from sparklayer_erp.sparklayer.models import SYNC_LOG_MAX_ERRORS, Purchase, SyncLogEntry, SyncLogError
+
+if TYPE_CHECKING:  # Apprise (notify.delivery) loads only when an alert is sent: not in every run worker
+    from sparklayer_erp.notify.delivery import AlertRouting
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +144,8 @@ def sl_order_snap(purchase: Purchase) -> SlOrderSnap | None:
         placed_at=placed, total_gross=purchase.total if purchase.total is not None else Decimal("0"),
         total_paid=purchase.total_paid or Decimal("0"),
         skus=tuple(sorted({line.sku for line in purchase.lines if line.sku})),
+        cancelled_gross=sum((line.line_gross or Decimal("0") for p in purchase.packages
+                             if p.type == "cancellation" for line in p.lines), Decimal("0")),
     )
 
 
@@ -457,6 +462,8 @@ def send_new_exception_alerts(ledger: Ledger, routing: AlertRouting, now: dt.dat
     channel configured (the UI and the digest still show it; configuring a channel later must not flood it
     with history). Only when every channel failed is it tried again next run.
     """
+    from sparklayer_erp.notify.delivery import deliver
+
     report = AlertReport()
     for alert in new_exception_alerts(alert_items(ledger.open_exceptions(include_accepted=True)), now,
                                       routing.ui_url):
@@ -494,6 +501,8 @@ def send_digest_if_due(ledger: Ledger, routing: AlertRouting, now: dt.datetime, 
         return None
     if last >= digest_slot(now, hour, zone):
         return None
+    from sparklayer_erp.notify.delivery import deliver
+
     report = AlertReport()
     for alert in digest_alerts(alert_items(ledger.open_exceptions()), now, routing.ui_url):
         report.alerts.append(alert)
@@ -513,6 +522,8 @@ def send_sync_failure_alert(ledger: Ledger, routing: AlertRouting, job_name: str
     last = status.last_success_at if status else None
     if last is not None and now - last < repeat_after and not succeeded_since(last):
         return None
+    from sparklayer_erp.notify.delivery import deliver
+
     alert = sync_failure_alert(job_name, error, routing.ui_url, run_id)
     report = AlertReport(alerts=[alert], delivered=Counter(deliver(routing, [alert])))
     ledger.record_sync_success(name, {"error": error[:500]})

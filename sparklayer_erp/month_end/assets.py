@@ -2,10 +2,14 @@
 
 One partition per calendar month in company time (``COMPANY_TIMEZONE``). Materialising a month reads every
 SparkLayer order placed in it, matches it to the ERP's order, invoices and payments, classifies it, and writes
-the spreadsheet and CSV files finance opens (``<data dir>/reconciliation/<YYYY-MM>/``). The check
-``month_is_close_ready`` passes only when no order is in a class that needs someone to act; its metadata says
-which classes block, who must act and what to do. The schedule reconciles the previous month at 06:00 company
-time on the 1st; any month can be run (again) from the UI — a re-run gives the same answer and replaces the files.
+the pack finance opens: a new version per run (``<data dir>/reconciliation/<YYYY-MM>/v<N>/``), recorded in the
+ledger with the workbook itself, so ``sparklayer-erp pack --month YYYY-MM`` copies it out anywhere (the Dagster
+UI cannot serve a file: the metadata gives the path and that command, no URL). The first close-ready version is
+recorded as the month's close; finance gets the pack by e-mail (``ALERT_URLS_FINANCE``) when the month closes or
+is blocked. The check ``month_is_close_ready`` passes only when no order is in a class that needs someone to act;
+its metadata says which classes block, who must act and what to do. The schedule reconciles the previous month
+at 06:00 company time on the 1st; any month can be run again from the UI — a re-run gives the same answer in a
+new version and never replaces the version the month closed on.
 
 No ``from __future__ import annotations`` here: Dagster reads the annotations as real types.
 """
@@ -21,7 +25,13 @@ from sparklayer_erp.domain.reconciliation import ReconResult, close_ready
 from sparklayer_erp.month_end import close as flow
 from sparklayer_erp.month_end.export import class_label
 from sparklayer_erp.month_end.partitions import monthly
-from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
+from sparklayer_erp.resources import (
+    AlertsResource,
+    ErpResource,
+    LedgerResource,
+    PolicyResource,
+    SparkLayerResource,
+)
 
 GROUP = "month_end"
 
@@ -83,13 +93,16 @@ ReconResultType = dg.DagsterType(
         "classified: settled; invoiced and open within terms; overdue; pending approval; confirmed, not yet "
         "invoiced; missing in the ERP; amount mismatch; paid in the shop but unpaid in the ERP; cancelled in one "
         "system only; cancelled in both — plus ERP orders that claim a SparkLayer order that does not exist. "
-        "Totals per customer, payment method and class, to the cent. Writes a spreadsheet and CSV files into "
-        "the data folder, under reconciliation/YYYY-MM."
+        "Totals per customer, payment method, currency and class, exact. Every run writes a new version of the "
+        "pack (a workbook with a Read me sheet, CSV files, a chart) under reconciliation/YYYY-MM/vN in the data "
+        "folder and in the ledger (copy it out with `sparklayer-erp pack --month YYYY-MM`); the first "
+        "close-ready version is the one the month closes on. Finance gets the pack by e-mail when the month "
+        "closes or is blocked."
     ),
 )
 def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEndConfig, ledger: LedgerResource,
-                             sparklayer: SparkLayerResource, erp: ErpResource,
-                             policy: PolicyResource) -> dg.Output[ReconResult]:
+                             sparklayer: SparkLayerResource, erp: ErpResource, policy: PolicyResource,
+                             alerts: AlertsResource) -> dg.Output[ReconResult]:
     month = flow.Month.from_partition_key(context.partition_key, ZoneInfo(monthly.timezone))
     as_of, tolerance = _as_of(config, month), _tolerance(config)
     with sparklayer.session() as client, erp.session() as port:
@@ -100,7 +113,13 @@ def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEnd
         raise dg.Failure(description=str(exc), allow_retries=False,
                          metadata={"frame": exc.frame, "failures": dg.MetadataValue.md(exc.cases.to_markdown())}
                          ) from exc
-    exported = flow.export(result, policy.output_dir())
+    published = flow.publish(result, ledger.ledger(), policy.output_dir(), run_id=context.run.run_id)
+    exported = published.exported
+    routing = alerts.routing()
+    alert = flow.pack_alert(result, published, routing.ui_url)
+    from sparklayer_erp.notify.delivery import deliver  # Apprise: only in the runs that send
+
+    emailed = deliver(routing, [alert], attachments=[exported.spreadsheet]) if alert else {}
     ready = close_ready(result)
     totals = result.totals
     return dg.Output(result, metadata={
@@ -112,6 +131,11 @@ def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEnd
         "by_class": dg.MetadataValue.md(flow.by_class_markdown(result)),
         "by_payment_method": dg.MetadataValue.md(flow.by_payment_method_markdown(result)),
         "by_customer": dg.MetadataValue.md(flow.by_customer_markdown(result)),
+        "download": dg.MetadataValue.md(flow.download_markdown(published)),
+        "pack_version": dg.MetadataValue.int(published.version),
+        "closed_on_version": dg.MetadataValue.int(published.close.version) if published.close else "not closed",
+        "pack_checksum_sha256": published.checksum,
+        "pack_emailed_to_finance": dg.MetadataValue.json(emailed or {"sent": "no (a re-run of a closed month)"}),
         "spreadsheet": dg.MetadataValue.path(str(exported.spreadsheet)),
         "csv_folder": dg.MetadataValue.path(str(exported.folder)),
         "chart_svg": dg.MetadataValue.path(str(exported.chart)),

@@ -11,15 +11,18 @@ invoices and payments. The customer's ERP account comes from the ledger's custom
 the order sync uses. ``reconcile`` validates every frame with the pandera gates before and after
 ``domain.reconciliation.reconcile_month``: a wrong frame would give a confidently wrong close.
 
-Re-running a month reads the same documents and writes the same files (replaced atomically): payments and
-invoices dated after the month's last day are rewound by the domain, so the answer is the month as it
-closed, unless someone changed documents dated inside it.
+Re-running a month reads the same documents and gives the same answer: payments and invoices dated after the
+month's last day are rewound by the domain, so the answer is the month as it closed, unless someone changed
+documents dated inside it. Each run still writes a new *version* of the pack (``publish``): a new folder
+``reconciliation/<YYYY-MM>/v<N>/``, recorded in the ledger with its checksum and the workbook itself; the first
+close-ready version is recorded as the one the month closed on, and no later run moves or overwrites it.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import html
 import os
 import shutil
@@ -36,6 +39,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from sparklayer_erp import settings
+from sparklayer_erp.domain.alerting import Alert
 from sparklayer_erp.domain.models import ErpOrderStatus
 from sparklayer_erp.domain.reconciliation import (
     ERP_INVOICE_COLUMNS,
@@ -47,25 +51,21 @@ from sparklayer_erp.domain.reconciliation import (
     ReconClass,
     ReconResult,
     close_ready,
+    minor_unit_frames,
     reconcile_month,
     to_pence,
 )
 from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import Ledger
+from sparklayer_erp.ledger.records import MonthClose
 from sparklayer_erp.month_end.export import (
+    CSV_FILES,
     PAYMENT_METHOD_LABELS,
     class_label,
     to_csv,
     to_excel,
 )
-from sparklayer_erp.month_end.gates import (
-    INPUT_SCHEMAS,
-    ByClassSchema,
-    ByCustomerSchema,
-    ByPaymentMethodSchema,
-    ReconOrdersSchema,
-    UnknownPurchaseErpOrdersSchema,
-)
+from sparklayer_erp.month_end.gates import INPUT_SCHEMAS, OUTPUT_SCHEMAS
 from sparklayer_erp.plumbing.markdown import cell, team_label
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerNotFound, SparkLayerValidationError
@@ -73,6 +73,7 @@ from sparklayer_erp.sparklayer.models import Purchase
 
 EXPORT_FOLDER = "reconciliation"
 UNKNOWN_CUSTOMER = "(no SparkLayer customer)"
+ASSET_NAME = "month_end_reconciliation"  # the asset's page in the Dagster UI
 
 
 class FrameInvalid(ValueError):
@@ -175,7 +176,7 @@ def _sl_row(p: Purchase, accounts: Mapping[str, str]) -> dict:
     return {"purchase_id": p.sparklayer_id, "visible_id": p.visible_id, "account_code": accounts.get(customer),
             "customer_sparklayer_id": customer, "payment_method": p.payment_method, "placed_at": p.placed_at,
             "status": p.status, "total_gross": p.total, "total_paid": p.total_paid or Decimal("0"),
-            "shipping_gross": shipping}
+            "shipping_gross": shipping, "currency": (p.currency or "").upper() or None}
 
 
 def _sl_line_rows(p: Purchase) -> list[dict]:
@@ -190,7 +191,8 @@ def _erp_rows(statuses: Iterable[ErpOrderStatus]) -> tuple[list[dict], list[dict
     for s in sorted(statuses, key=lambda x: x.erp_id):
         orders.append({"erp_id": s.erp_id, "number": s.number, "purchase_id": s.purchase_id,
                        "account_code": s.account_code, "state": s.state.value, "total": s.total,
-                       "order_date": s.order_date})
+                       "order_date": s.order_date, "currency": getattr(s, "currency", None),
+                       "company_currency_rate": getattr(s, "company_rate", None)})
         invoices.extend({"erp_id": s.erp_id, "number": i.number, "state": i.state, "total": i.total,
                          "amount_due": i.amount_due, "invoice_date": i.invoice_date, "due_date": i.due_date}
                         for i in s.invoices)
@@ -234,9 +236,10 @@ def build_month_frames(client: SparkLayerClient, erp: ErpPort, ledger: Ledger, m
             pass
     orders, invoices, payments = _erp_rows(statuses.values())
     return MonthFrames(
-        sl_orders=_frame([_sl_row(p, accounts) for p in in_month], [*SL_ORDER_COLUMNS, "shipping_gross"]),
+        sl_orders=_frame([_sl_row(p, accounts) for p in in_month],
+                         dict.fromkeys([*SL_ORDER_COLUMNS, "shipping_gross", "currency"])),
         sl_lines=_frame([r for p in in_month for r in _sl_line_rows(p)], SL_LINE_COLUMNS),
-        erp_orders=_frame(orders, ERP_ORDER_COLUMNS),
+        erp_orders=_frame(orders, dict.fromkeys([*ERP_ORDER_COLUMNS, "currency", "company_currency_rate"])),
         erp_invoices=_frame(invoices, ERP_INVOICE_COLUMNS),
         erp_payments=_frame(payments, ERP_PAYMENT_COLUMNS),
         known_purchase_ids=frozenset(known),
@@ -254,21 +257,26 @@ def _validate(name: str, schema: type[pa.DataFrameModel], frame: pd.DataFrame) -
         raise FrameInvalid(name, exc.failure_cases.head(20)) from None
 
 
-def validate_inputs(frames: MonthFrames) -> dict[str, pd.DataFrame]:
-    return {name: _validate(name, INPUT_SCHEMAS[name], getattr(frames, name)) for name in INPUT_SCHEMAS}
+def validate_inputs(frames: MonthFrames, company_currency: str = "GBP") -> dict[str, pd.DataFrame]:
+    """Money to integer minor units of each row's currency (the domain's edge), then every input gate."""
+    try:
+        minor = minor_unit_frames(frames.sl_orders, frames.erp_orders, frames.erp_invoices, frames.erp_payments,
+                                  frames.sl_lines, company_currency=company_currency)
+    except (TypeError, ValueError) as exc:  # a float or a non-number where money belongs
+        raise FrameInvalid("input money", pd.DataFrame({"failure": [str(exc)]})) from None
+    return {name: _validate(name, INPUT_SCHEMAS[name], minor[name]) for name in INPUT_SCHEMAS}
 
 
 def validate_result(result: ReconResult) -> None:
-    for name, schema in (("orders", ReconOrdersSchema), ("by_customer", ByCustomerSchema),
-                         ("by_payment_method", ByPaymentMethodSchema), ("by_class", ByClassSchema),
-                         ("erp_orders_claiming_unknown_purchase", UnknownPurchaseErpOrdersSchema)):
+    for name, schema in OUTPUT_SCHEMAS.items():
         _validate(f"result {name}", schema, getattr(result, name))
 
 
-def reconcile(frames: MonthFrames, month: Month, as_of: dt.date, amount_tolerance: Decimal = Decimal("0.00")
-              ) -> ReconResult:
-    """Gate the inputs, reconcile, gate the outputs. ``amount_tolerance`` is per order, in money."""
-    valid = validate_inputs(frames)
+def reconcile(frames: MonthFrames, month: Month, as_of: dt.date, amount_tolerance: Decimal = Decimal("0.00"),
+              company_currency: str = "GBP") -> ReconResult:
+    """Gate the inputs, reconcile, gate the outputs. ``amount_tolerance`` is per order, in money (minor units of
+    the order's currency); totals across orders are in ``company_currency``."""
+    valid = validate_inputs(frames, company_currency)
     sl_lines = valid["sl_lines"]
     with_lines = len(sl_lines) > 0
     result = reconcile_month(
@@ -276,7 +284,7 @@ def reconcile(frames: MonthFrames, month: Month, as_of: dt.date, amount_toleranc
         as_of=as_of, month_start=month.start, month_end=month.end,
         amount_tolerance_pence=int(to_pence([amount_tolerance])[0]),
         sl_lines=sl_lines if with_lines else None, known_purchase_ids=frames.known_purchase_ids,
-        timezone=month.zone,
+        timezone=month.zone, company_currency=company_currency,
     )
     validate_result(result)
     return result
@@ -293,29 +301,148 @@ class Exported:
     chart: Path
 
 
-def export(result: ReconResult, data_dir: Path) -> Exported:
-    """Write ``<data dir>/reconciliation/<YYYY-MM>/``: the spreadsheet, one CSV per table and the chart.
+def pack_name(month: str, version: int) -> str:
+    """``reconciliation-2026-10-v3.xlsx``: the month and the version in the file name, wherever it is copied."""
+    return f"reconciliation-{month}-v{version}.xlsx"
 
-    Written to a scratch folder first and moved into place file by file, so a reader never opens a half-written
-    file and a re-run replaces the previous run's files.
+
+def export(result: ReconResult, data_dir: Path, *, version: int, pack: tuple[tuple[str, object], ...] = (),
+           default_currency: str | None = None) -> Exported:
+    """Write ``<data dir>/reconciliation/<YYYY-MM>/v<version>/``: the workbook, one CSV per table and the chart.
+
+    Written to a scratch folder first and renamed into place in one step, so a reader never opens a half-written
+    pack. Nothing is ever overwritten: should the version folder exist already (a ledger restored from a
+    backup, a dry run's scratch ledger), the new one gets a suffix.
     """
     label = f"{result.month_start:%Y-%m}"
-    folder = Path(data_dir) / EXPORT_FOLDER / label
-    folder.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{label}-{uuid.uuid4().hex[:6]}-", dir=folder))
+    month_dir = Path(data_dir) / EXPORT_FOLDER / label
+    month_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".v{version}-{uuid.uuid4().hex[:6]}-", dir=month_dir))
     try:
-        written = [to_excel(result, scratch / f"reconciliation-{label}.xlsx"), *to_csv(result, scratch)]
-        chart = scratch / "chart.svg"
-        chart.write_text(bar_chart_svg(result), encoding="utf-8")
-        written.append(chart)
-        final = []
-        for path in written:
-            target = folder / path.name
-            os.replace(path, target)
-            final.append(target)
+        to_excel(result, scratch / pack_name(label, version), pack=pack, default_currency=default_currency)
+        to_csv(result, scratch, default_currency=default_currency)
+        (scratch / "chart.svg").write_text(bar_chart_svg(result), encoding="utf-8")
+        folder = month_dir / f"v{version}"
+        while True:
+            try:
+                os.rename(scratch, folder)  # fails when the target exists: never replaces a version
+                break
+            except OSError:
+                if not folder.exists():
+                    raise
+                folder = month_dir / f"v{version}-{uuid.uuid4().hex[:6]}"
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return Exported(folder=folder, spreadsheet=final[0], csv_files=tuple(final[1:-1]), chart=final[-1])
+    return Exported(folder=folder, spreadsheet=folder / pack_name(label, version),
+                    csv_files=tuple(folder / name for name in CSV_FILES), chart=folder / "chart.svg")
+
+
+def pack_command(month: str, version: int) -> str:
+    """The command that copies a pack version out of the ledger (from any machine that reaches it)."""
+    return f"sparklayer-erp pack --month {month} --version {version}"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One run's version of the month's pack, and the month's close (this version's or an earlier one's)."""
+
+    month: str  # "2026-10"
+    version: int
+    exported: Exported
+    checksum: str  # SHA-256 of the workbook
+    close_ready: bool  # this run's answer
+    close: MonthClose | None  # None: the month has not been close-ready yet
+    newly_closed: bool  # this run marked the month close-ready
+
+    @property
+    def command(self) -> str:
+        return pack_command(self.month, self.version)
+
+
+def _pack_lines(month: str, version: int, run_id: str, earlier: MonthClose | None,
+                ready: bool) -> tuple[tuple[str, object], ...]:
+    if earlier is not None:
+        close = (f"Closed on version {earlier.version} ({earlier.closed_at:%d %b %Y %H:%M} UTC). This later "
+                 "version does not replace it.")
+    elif ready:
+        close = f"Close-ready: the month's close uses this version ({version})."
+    else:
+        close = "Not closed yet: the month closes on the first version that is close-ready."
+    return (("Pack version", f"{month} version {version} (run {run_id or 'outside Dagster'})"),
+            ("Month close", close))
+
+
+def publish(result: ReconResult, ledger: Ledger, data_dir: Path, *, run_id: str,
+            default_currency: str | None = None) -> Published:
+    """Write a new version of the month's pack, record it in the ledger (path, checksum, the workbook), and mark
+    the month close-ready on it when it is and no earlier version was."""
+    month = f"{result.month_start:%Y-%m}"
+    ready = close_ready(result).ready
+    version = ledger.reserve_pack_version(month, run_id)
+    earlier = ledger.month_close(month)
+    exported = export(result, data_dir, version=version, pack=_pack_lines(month, version, run_id, earlier, ready),
+                      default_currency=default_currency)
+    content = exported.spreadsheet.read_bytes()
+    checksum = hashlib.sha256(content).hexdigest()
+    ledger.complete_pack_version(month, version, path=str(exported.spreadsheet), checksum=checksum,
+                                 content=content, close_ready=ready)
+    close, made = ledger.record_month_close(month, version, run_id) if ready and earlier is None \
+        else (earlier, False)
+    return Published(month=month, version=version, exported=exported, checksum=checksum, close_ready=ready,
+                     close=close, newly_closed=made)
+
+
+def download_markdown(published: Published) -> str:
+    """How finance gets this version: the file where the run wrote it, and the command that copies it out of
+    the ledger from any machine (the Dagster UI cannot serve a file, so there is no download link)."""
+    if published.close is None:
+        close = "The month is not closed yet: it closes on the first close-ready version."
+    elif published.close.version == published.version:
+        close = f"The month's close uses **this version ({published.version})**."
+    else:
+        close = (f"The month was closed on **version {published.close.version}**; this later version "
+                 f"({published.version}) does not replace it.")
+    return "\n".join([
+        f"**Pack {published.month}, version {published.version}** — {published.exported.spreadsheet.name}", "",
+        f"- Copy it out (any machine that reaches the ledger): `{published.command}`",
+        f"- On the machine that ran it: `{published.exported.spreadsheet}`",
+        f"- SHA-256: `{published.checksum}`",
+        f"- {close}",
+    ])
+
+
+def pack_alert(result: ReconResult, published: Published, ui_url: str = "") -> Alert | None:
+    """The e-mail to finance that carries the pack: when this run closed the month, or when the month is
+    blocked. None for a re-run of a month that closed earlier and is still close-ready."""
+    period = f"{result.month_start:%B %Y}"
+    name = published.exported.spreadsheet.name
+    where = (f"The pack is attached ({name}, version {published.version}, SHA-256 {published.checksum[:12]}…). "
+             f"A copy at any time: {published.command}")
+    t = result.totals
+    totals = (f"Orders: {t['orders']}; SparkLayer total {_money(t['sl_total'])}, ERP total "
+              f"{_money(t['erp_total'])}, difference {_money(t['difference'])}.")
+    link = f"{ui_url.rstrip('/')}/assets/{ASSET_NAME}" if ui_url else ""
+    if published.close_ready and not published.newly_closed:
+        return None
+    if published.close_ready:
+        return Alert(team="finance", category="month_end",
+                     subject=f"[sparklayer-erp] {period} is close-ready: pack version {published.version} attached",
+                     lines=(f"{period} is close-ready: every SparkLayer order is matched or in an explained state. "
+                            f"The close uses pack version {published.version}.", totals, where),
+                     link=link, link_label="Open the month in Dagster")
+    ready = close_ready(result)
+    blocking = sum(b.count for b in ready.blockers)
+    teams = ", ".join(team_label(o) for o in who_must_act(result))
+    lines = [f"{period} is not close-ready: {blocking} order(s) block the close. Who must act: {teams}."]
+    lines += [f"- {class_label(b.recon_class)}: {b.count} order(s), difference {_money(b.difference)}; "
+              f"{team_label(b.owner)}: {b.action}" for b in ready.blockers]
+    if published.close is not None:
+        lines.append(f"Note: the month was closed on version {published.close.version}; documents dated in the "
+                     "month changed since. That close stands; this version shows what changed.")
+    lines += [totals, where]
+    return Alert(team="finance", category="month_end",
+                 subject=f"[sparklayer-erp] {period} is blocked: {blocking} order(s), who must act: {teams}",
+                 lines=tuple(lines), link=link, link_label="Open the month in Dagster")
 
 
 def _money(value: object) -> str:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import apprise
@@ -132,8 +133,10 @@ for _schema in LEGACY_JSON_SCHEMAS:
 # --- sending --------------------------------------------------------------------------------------------------
 
 
-def send(url: str, alert: Alert) -> bool:
-    """One alert to one Apprise URL; False when the URL is not one Apprise knows or the send failed."""
+def send(url: str, alert: Alert, attachments: Sequence[str | Path] = ()) -> bool:
+    """One alert to one Apprise URL; False when the URL is not one Apprise knows or the send failed.
+    ``attachments``: files sent with it where the service takes files (e-mail does; a chat without file
+    support gets the text alone; our alertjson body never carries files)."""
     _MASK.remember(url)
     service = apprise.Apprise(asset=_ASSET)
     if not service.add(url):
@@ -141,11 +144,15 @@ def send(url: str, alert: Alert) -> bool:
         return False
     if schema_of(url) in LEGACY_JSON_SCHEMAS:
         return bool(service.notify(body=json.dumps(webhook_payload(alert)), title=""))
-    return bool(service.notify(body=alert.body, title=alert.subject, body_format=apprise.NotifyFormat.TEXT))
+    attach = [str(p) for p in attachments] or None
+    return bool(service.notify(body=alert.body, title=alert.subject, body_format=apprise.NotifyFormat.TEXT,
+                               attach=attach))
 
 
-def deliver(routing: AlertRouting, alerts: Iterable[Alert]) -> dict[str, int]:
-    """Send every alert to every URL of its team; a failing channel is logged (never its URL), not fatal."""
+def deliver(routing: AlertRouting, alerts: Iterable[Alert],
+            attachments: Sequence[str | Path] = ()) -> dict[str, int]:
+    """Send every alert to every URL of its team, with ``attachments`` (see ``send``); a failing channel is
+    logged (never its URL), not fatal."""
     sent = {"email": 0, "webhook": 0, "failed": 0, "no_channel": 0}
     for alert in alerts:
         urls = routing.channels_for(alert.team)
@@ -153,7 +160,7 @@ def deliver(routing: AlertRouting, alerts: Iterable[Alert]) -> dict[str, int]:
             sent["no_channel"] += 1
         for index, url in enumerate(urls, 1):
             channel = channel_of(url)
-            if send(url, alert):
+            if send(url, alert, attachments):
                 sent[channel] += 1
             else:
                 log.warning("alert to %s by %s (URL %d of %d, schema %s) failed", alert.team, channel, index,

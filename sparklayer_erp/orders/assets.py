@@ -16,8 +16,11 @@ import dagster as dg
 from pydantic import Field
 
 from sparklayer_erp.domain.orders import PricePolicy
+from sparklayer_erp.erp.port import ErpCreditNotes
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.orders.followup import OrderFollowup, StepReport
+from sparklayer_erp.orders.refunds import SYNC_NAME as REFUNDS_SYNC
+from sparklayer_erp.orders.refunds import RefundSync, late_credit_note_orders
 from sparklayer_erp.orders.sync import (
     SYNC_NAME,
     OrderSync,
@@ -101,10 +104,15 @@ def _step_result(store: Ledger, name: str, report: StepReport, **extra: object) 
     table in Dagster. Orders whose SparkLayer call failed after its retries do not fail the run: they are
     counted in ``failed_writes``, named in ``failed_write_orders`` and logged, and the next run retries them."""
     store.record_sync_success(name, report.counts)
+    return _step_metadata(name, report, **extra)
+
+
+def _step_metadata(name: str, report: StepReport, **extra: object) -> dg.MaterializeResult:
+    """``_step_result`` without the ledger's sync status (for a synchronizer that records its own)."""
     failed = [s.purchase_id for s in report.failed]
     if failed:
         dg.get_dagster_logger().warning(
-            f"{name}: {len(failed)} order(s) could not be written to SparkLayer after retries and are retried "
+            f"{name}: {len(failed)} order(s) could not be written after retries and are retried "
             f"next run: {', '.join(failed[:20])}{' …' if len(failed) > 20 else ''}")
     return dg.MaterializeResult(metadata={
         **{k.replace(" ", "_"): dg.MetadataValue.int(v) for k, v in report.counts.items()},
@@ -236,16 +244,51 @@ def erp_card_payments(context: dg.AssetExecutionContext, ledger: LedgerResource,
     return _step_result(store, "order_card_payments", report)
 
 
+_said_refunds_wait: set[str] = set()  # ERP connections already logged as without credit notes (once a process)
+
+
+@dg.asset(
+    group_name=GROUP,
+    owners=["team:finance"],
+    kinds={"sparklayer", "tryton"},
+    deps=[erp_card_payments],
+    retry_policy=TRANSIENT_RETRY,
+    description=(
+        "Refunds and returns recorded in SparkLayer raised as credit notes in the ERP, exactly once each: a "
+        "refund transaction is credited for its amount, a return package for the returned goods at the invoiced "
+        "prices. A refund the ERP cannot credit yet (no posted invoice, more than the invoice holds) waits "
+        "with an exception for finance, or operations for goods, and goes through by itself later. When the "
+        "ERP connection cannot raise credit notes, refunds wait and the run says so."
+    ),
+)
+def erp_credit_notes(context: dg.AssetExecutionContext, ledger: LedgerResource, sparklayer: SparkLayerResource,
+                     erp: ErpResource) -> dg.MaterializeResult:
+    store = ledger.ledger()
+    with failures_handled(store, REFUNDS_SYNC), erp.session() as port:
+        if not isinstance(port, ErpCreditNotes):
+            if erp.adapter not in _said_refunds_wait:
+                _said_refunds_wait.add(erp.adapter)
+                context.log.warning(f"the {erp.adapter} ERP connection cannot raise credit notes yet: refunds and "
+                                    "returns recorded in SparkLayer wait until it can (nothing is lost)")
+            return dg.MaterializeResult(metadata={
+                "credit_notes": f"not raised: the {erp.adapter} ERP connection has no credit notes; refunds wait"})
+        with sparklayer.session() as client:
+            report = RefundSync(store, port, client).run()  # records its own sync status (its re-read window)
+    return _step_metadata(REFUNDS_SYNC, report)
+
+
 @dg.asset(
     group_name=GROUP,
     owners=OWNERS,
     kinds={"sparklayer"},
-    deps=[erp_card_payments],
+    deps=[erp_credit_notes],
     retry_policy=TRANSIENT_RETRY,
     description=(
         "The ERP's truth shown in SparkLayer: the ERP order number, confirmed, shipped (with tracking), "
         "invoiced, paid or cancelled, written to each SparkLayer order so customer service never needs to log "
-        "into the ERP. Only orders whose status changed are written."
+        "into the ERP; one package per shipment of an order shipped in parts, and each ERP credit note as a "
+        "refund (with a return package when goods came back), also on orders that had already ended. Only "
+        "orders whose status changed are written."
     ),
 )
 def sparklayer_order_status(context: dg.AssetExecutionContext, ledger: LedgerResource,
@@ -253,10 +296,14 @@ def sparklayer_order_status(context: dg.AssetExecutionContext, ledger: LedgerRes
     store = ledger.ledger()
     started = utc_now()
     with _recorded(store, "order_status"), sparklayer.session() as client, erp.session() as port:
-        report = OrderFollowup(store, port, client, invoice_url=_invoice_url(erp)).write_back_status()
+        # ``refunds.credit_notes_back``, with the reopened orders counted for the run's metadata
+        reopened = late_credit_note_orders(store, port, started.date())
+        followup = OrderFollowup(store, port, client, invoice_url=_invoice_url(erp))
+        report = followup.write_back_status(reopen=reopened)
         open_errors = _report_to_sparklayer(context, client, store, started)
     sync_log = open_errors if open_errors is not None else "not written"
-    return _step_result(store, "order_status", report, open_order_exceptions_in_sparklayer_sync_log=sync_log)
+    return _step_result(store, "order_status", report, open_order_exceptions_in_sparklayer_sync_log=sync_log,
+                        orders_with_recent_credit_notes=dg.MetadataValue.int(len(reopened)))
 
 
 def _invoice_url(erp: ErpResource):

@@ -18,6 +18,7 @@ from sparklayer_erp.orders.assets import (
     ORDER_STATE_KEY,
     WRITER_TAG,
     erp_card_payments,
+    erp_credit_notes,
     erp_order_approvals,
     erp_sales_orders,
     sparklayer_order_status,
@@ -28,7 +29,7 @@ from sparklayer_erp.plumbing import automation
 FOLLOWUP_TAG = {"erp/followup": "orders", ORDER_STATE_KEY: CHANGES}
 
 ORDER_SYNC_ASSETS = [erp_sales_orders]
-ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, sparklayer_order_status]
+ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, erp_credit_notes, sparklayer_order_status]
 
 order_sync_job = dg.define_asset_job(
     ORDER_SYNC_JOB, selection=dg.AssetSelection.assets(*ORDER_SYNC_ASSETS), tags=WRITER_TAG,
@@ -37,7 +38,8 @@ order_sync_job = dg.define_asset_job(
 )
 order_followup_job = dg.define_asset_job(
     "order_followup_job", selection=dg.AssetSelection.assets(*ORDER_FOLLOWUP_ASSETS), tags=FOLLOWUP_TAG,
-    description="Approvals of pay-on-account orders, card payments against invoices, ERP status back to SparkLayer.",
+    description="Approvals of pay-on-account orders, card payments against invoices, SparkLayer refunds as ERP "
+                "credit notes, ERP status (and credit notes) back to SparkLayer.",
 )
 
 order_followup_schedule = dg.ScheduleDefinition(

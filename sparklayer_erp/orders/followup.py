@@ -12,7 +12,12 @@ Three steps, each safe to repeat:
 - ``write_back_status``: the ERP's status, shipments (with tracking), invoices and payments are written to
   the SparkLayer purchase with a full-replace PUT that starts from the purchase as SparkLayer holds it — but
   only when the fingerprint of what would be written changed, and never over a buyer's change the order
-  sync has not processed yet.
+  sync has not processed yet. An order shipped in parts gets one SparkLayer package per ERP shipment, with
+  the units it carried (ERP units turned back into the shop's with the items' pack sizes) and its tracking;
+  units the ERP cancelled after the point of no return go to a cancellation package. Each shipment's package
+  is keyed by the shipment (``erp-shipment-<number>``), so a re-run replaces it instead of adding one, and
+  its first write is recorded once in the ledger (push state ``sparklayer_package`` + a ``put_package``
+  audit row).
 
 Each order's SparkLayer calls stand alone: when one still fails transiently after the client's own retries
 (429, 5xx, no answer), that order is reported as ``write failed`` (a log warning, an ``error`` audit row, the
@@ -29,13 +34,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sparklayer_erp.domain.exception_kinds import Entity, problem
+from sparklayer_erp.domain.hashing import content_hash
 from sparklayer_erp.domain.models import ErpCustomer, ErpOrderState, ErpOrderStatus, PaymentMethod
-from sparklayer_erp.domain.order_lifecycle import approval_decision, credit_excess, status_for_sparklayer
+from sparklayer_erp.domain.order_lifecycle import (
+    StatusUpdate,
+    approval_decision,
+    credit_excess,
+    status_for_sparklayer,
+    unit_factors,
+)
 from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, Ledger, OrderLink, SyncState
 from sparklayer_erp.orders.links import (
@@ -50,6 +62,7 @@ from sparklayer_erp.orders.links import (
     status_label,
 )
 from sparklayer_erp.orders.mapper import InvoiceUrl, card_payment, new_transactions, status_put_body
+from sparklayer_erp.orders.packages import package_id
 from sparklayer_erp.orders.sync import utc_now
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import (
@@ -64,6 +77,7 @@ from sparklayer_erp.sparklayer.errors import (
 log = logging.getLogger(__name__)
 
 WRITE_FAILED = "write failed"  # the outcome of an order whose SparkLayer call failed after all its retries
+PACKAGE_KIND = "sparklayer_package"  # ledger push state: "<purchase id>:<package id>" of every package written
 MAX_CONSECUTIVE_FAILURES = 3  # this many orders in a row failing means SparkLayer is down: fail the run
 
 
@@ -143,6 +157,18 @@ class OrderFollowup:
         self.invoice_url = invoice_url
         self.clock = clock
         self.exceptions = Exceptions(ledger)
+        self._unit_factors: dict[tuple[str, str], int] | None = None
+        self._packages_written: dict[str, str] | None = None
+
+    def _factors_for(self, status: ErpOrderStatus) -> dict[tuple[str, str], int] | None:
+        """Pack sizes (read once per follow-up) when the order has something to place in packages."""
+        needed = any(sh.lines for sh in status.shipments if sh.state == "done") or any(
+            ln.cancelled_quantity > 0 for ln in status.lines)
+        if not needed:
+            return None
+        if self._unit_factors is None:
+            self._unit_factors = unit_factors(self.erp.list_items())
+        return self._unit_factors
 
     def _statuses(self, links: Sequence[OrderLink]) -> dict[int, ErpOrderStatus]:
         ids = [link.erp_order_id for link in links if link.erp_order_id is not None]
@@ -258,11 +284,15 @@ class OrderFollowup:
                     result.refusal.message if result.refusal else "refused")
 
     # --- status back to SparkLayer -------------------------------------------------------------------------------
-    def write_back_status(self) -> StepReport:
+    def write_back_status(self, reopen: Iterable[str] = ()) -> StepReport:
+        """``reopen``: purchase ids to look at even though their final status was written (an ERP credit note
+        raised after the order ended: ``refunds.credit_notes_back``)."""
         report = StepReport()
+        again = set(reopen)
         # every linked order, except those whose final status (settled/cancelled) was already written
         links = [link for link in self.ledger.order_links()
-                 if link.erp_order_id and not (link.sync_state in FINAL_STATES and link.last_status_hash)]
+                 if link.erp_order_id and (link.purchase_id in again
+                                           or not (link.sync_state in FINAL_STATES and link.last_status_hash))]
         if not links:
             return report
         statuses = self._statuses(links)
@@ -279,7 +309,8 @@ class OrderFollowup:
                 # the ERP order has ended: what operations were asked to watch is over
                 self.exceptions.resolve_except(pid, erp_owned.get(pid, ()), keep=())
             method = _method(link.payment_method)
-            update = status_for_sparklayer(status, None, payment_method=method, held=pid in held)
+            update = status_for_sparklayer(status, None, payment_method=method, held=pid in held,
+                                           unit_factors=self._factors_for(status))
             state = link_state_for(status.state, status.point_of_no_return)
             if update.fingerprint == link.last_status_hash:
                 if state != link.sync_state:  # already shown in SparkLayer: only the ledger catches up
@@ -315,11 +346,33 @@ class OrderFollowup:
             version = self.client.get_purchase("sparklayer", pid).last_updated_at
         self.ledger.update_order_link(pid, last_status_hash=update.fingerprint, sparklayer_updated_at=version,
                                       sync_state=state)
+        self._record_packages(pid, update)
         tracking = ", ".join(s.tracking_number for p in update.packages for s in p.shipments if s.tracking_number)
         detail = f"status {update.status}" + (f", tracking {tracking}" if tracking else "")
         if update.accounting_files:
             detail += ", invoice " + ", ".join(f.invoice_number for f in update.accounting_files)
         return Step(pid, label, "status written", status.number, detail)
+
+    def _record_packages(self, pid: str, update: StatusUpdate) -> None:
+        """The first write of each shipment / cancellation / return package: one ledger row and one audit row, ever
+        (later writes replace the same package in SparkLayer and are not recorded again)."""
+        if self._packages_written is None:
+            self._packages_written = self.ledger.load_push_hashes(PACKAGE_KIND)
+        new: dict[str, str] = {}
+        for out in update.packages:
+            if out.type == "cancellation" and not out.lines:
+                continue
+            key = f"{pid}:{package_id(out)}"
+            if key in self._packages_written:
+                continue
+            new[key] = content_hash({"type": out.type, "reference": out.reference, "lines": out.lines})
+            audit(self.ledger, AuditSystem.SPARKLAYER, "put_package", pid,
+                  {"package": package_id(out), "lines": out.lines}, AuditOutcome.OK, package=package_id(out),
+                  tracking=", ".join(s.tracking_number for s in out.shipments if s.tracking_number) or None,
+                  units=sum(line.quantity for line in out.lines))
+        if new:
+            self.ledger.save_push_hashes(PACKAGE_KIND, new)
+            self._packages_written.update(new)
 
 
 def _awaits_payment(status: ErpOrderStatus) -> bool:

@@ -19,7 +19,7 @@ from sparklayer_erp.ledger import AuditOutcome, AuditSystem, Ledger, OrderLink, 
 # (or once the order translates without them).
 TRANSLATION_KINDS = frozenset({
     "missing_customer_link", "unknown_sku", "not_whole_pack", "item_invalid", "price_mismatch",
-    "total_mismatch", "invalid_order", "erp_refused",
+    "total_mismatch", "invalid_order", "erp_refused", "unknown_currency",
 })
 CREDIT_KINDS = frozenset({"credit_hold", "over_credit_limit"})
 # Raised about a linked order the integration must not (or could not) change; closed when the ERP order

@@ -20,14 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from sparklayer_erp.domain.money import ZERO, format_amount
-from sparklayer_erp.domain.order_lifecycle import AccountingFileOut, PackageOut, StatusUpdate, TransactionOut
+from sparklayer_erp.domain.money import ZERO, UnknownCurrency, format_amount, round_money
+from sparklayer_erp.domain.order_lifecycle import AccountingFileOut, StatusUpdate, TransactionOut
 from sparklayer_erp.domain.orders import OrderIn, OrderLineIn
+from sparklayer_erp.orders.packages import purchase_packages
 from sparklayer_erp.sparklayer.models import JsonDict, Purchase, Transaction, with_changes
-from sparklayer_erp.sparklayer.wire import format_datetime
-
-OUR_PACKAGE_PREFIX = "erp-"  # identifiers.sparklayer_package_id of every package the integration writes
-_FULFILLED = frozenset({"shipped", "complete"})
 
 InvoiceUrl = Callable[[str], str]
 """Invoice number → the URL SparkLayer shows the buyer for the invoice document."""
@@ -103,64 +100,6 @@ def card_payment(transactions: Iterable[Transaction], placed_at: dt.datetime | N
 # --- ERP status → SparkLayer -------------------------------------------------------------------------------
 
 
-def _ours(package: Mapping[str, Any]) -> bool:
-    pid = (package.get("identifiers") or {}).get("sparklayer_package_id") or ""
-    return str(pid).startswith(OUR_PACKAGE_PREFIX)
-
-
-def _package_doc(out: PackageOut, lines: list[JsonDict], template: Mapping[str, Any]) -> JsonDict:
-    ref = out.reference or "order"
-    doc: JsonDict = {
-        "identifiers": {"sparklayer_package_id": f"{OUR_PACKAGE_PREFIX}{out.type}-{ref}"},
-        "type": out.type,
-        "line_items": lines,
-        "shipments": [
-            {k: v for k, v in {
-                "carrier": s.carrier,
-                "tracking_number": s.tracking_number,
-                "shipped_at": format_datetime(dt.datetime.combine(s.shipped_at, dt.time(), dt.UTC))
-                if s.shipped_at else None,
-            }.items() if v is not None}
-            for s in out.shipments
-        ],
-    }
-    for key in ("shipping_method", "shipping_address"):
-        if template.get(key) is not None:
-            doc[key] = copy.deepcopy(template[key])
-    return doc
-
-
-def _packages(raw: Mapping[str, Any], update: StatusUpdate) -> list[JsonDict]:
-    """The buyer's ordered lines stay whole: in the incoming package until every shipment has left, then in
-    the (first) shipment package, so SparkLayer's derived fulfilment status agrees with ``status``.
-
-    The ERP port reports shipments without their lines, so a part shipment is shown as a shipment package
-    with its tracking and no lines, next to the still-incoming lines.
-    """
-    packages = [p for p in raw.get("packages") or [] if isinstance(p, Mapping)]
-    incoming = [p for p in packages if p.get("type") == "incoming" and not _ours(p)]
-    ours = [p for p in packages if _ours(p)]
-    kept = [copy.deepcopy(p) for p in packages if p.get("type") != "incoming" and not _ours(p)]
-    ordered_lines = [copy.deepcopy(li) for p in incoming + ours for li in p.get("line_items") or []]
-    template = incoming[0] if incoming else (ours[0] if ours else {})
-
-    shipments = [p for p in update.packages if p.type == "shipment"]
-    others = [p for p in update.packages if p.type != "shipment"]
-    out: list[JsonDict] = []
-    if update.status in _FULFILLED and shipments:
-        out.append(_package_doc(shipments[0], ordered_lines, template))
-        out.extend(_package_doc(p, [], template) for p in shipments[1:])
-    else:
-        base = copy.deepcopy(incoming[0]) if incoming else {
-            "identifiers": {"sparklayer_package_id": f"{OUR_PACKAGE_PREFIX}incoming"}, "type": "incoming",
-        }
-        base["line_items"] = ordered_lines
-        out.append(base)
-        out.extend(_package_doc(p, [], template) for p in shipments)
-    out.extend(_package_doc(p, [], template) for p in others)
-    return out + kept
-
-
 def _accounting_files(raw: Mapping[str, Any], files: tuple[AccountingFileOut, ...],
                       invoice_url: InvoiceUrl) -> list[JsonDict]:
     ours = {f.invoice_number for f in files}
@@ -182,7 +121,7 @@ def status_put_body(purchase: Purchase, update: StatusUpdate, invoice_url: Invoi
         raw,
         purchase_identifiers=identifiers,
         status=update.status,
-        packages=_packages(raw, update),
+        packages=purchase_packages(raw, update),
         accounting_files=_accounting_files(raw, update.accounting_files, invoice_url),
     )
 
@@ -203,7 +142,13 @@ def _transaction(t: TransactionOut, currency: str) -> Transaction:
 
 
 def money_text(amount: Decimal | None, currency: str | None) -> str:
-    """For people: ``GBP 1,234.50`` (run metadata tables)."""
+    """For people: ``GBP 1,234.50``, ``JPY 1,235``, ``KWD 10.370`` (run metadata tables): rounded to the
+    currency's minor unit when it has a known one, else as ``format_amount`` shows it."""
     if amount is None:
         return "—"
-    return f"{(currency or '').upper()} {format_amount(amount)}".strip()
+    code = (currency or "").upper()
+    try:
+        text = f"{round_money(amount, code):,}" if code else format_amount(amount)
+    except UnknownCurrency:
+        text = format_amount(amount)
+    return f"{code} {text}".strip()

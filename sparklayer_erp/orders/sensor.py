@@ -32,7 +32,10 @@ ORDER_SYNC_JOB = "order_sync_job"  # defined in orders/definitions.py (named her
 
 
 def poll_seconds() -> int:
-    return int(settings.read("ORDER_POLL_SECONDS")) or 10  # type: ignore[arg-type]
+    """The sensor's ``minimum_interval_seconds``: ``ORDER_POLL_SECONDS`` (read when the code location loads), 0 as
+    its default. Below Dagster's 5 s sensor-daemon pass every pass ticks; the tick itself is one list call."""
+    seconds = int(str(settings.read("ORDER_POLL_SECONDS")))  # checked: a whole number, never negative
+    return seconds or int(str(settings.SETTINGS["ORDER_POLL_SECONDS"].default))
 
 
 def _seen(purchases: Iterable[Purchase]) -> list[SeenPurchase]:

@@ -348,7 +348,11 @@ class OrderSync:
               refusal=result.refusal.message if result.refusal else None)
         if result.order is None:
             refusal = result.refusal or Refusal(RefusalReason.OTHER, "no answer")
-            p = problem("erp_refused", Entity.ORDER, pid, order=work.label, reason=refusal.message)
+            if refusal.reason is RefusalReason.UNKNOWN_CURRENCY:  # finance's decision, not an ERP fault
+                p = problem("unknown_currency", Entity.ORDER, pid, order=work.label, currency=draft.currency,
+                            reason=refusal.message)
+            else:  # an ERP that refuses to enter an order on credit grounds (NetSuite) -> finance's exception
+                p = credit_problem(refusal, pid, work.label, draft.account_code)
             return self._quarantine(work, [p], live)
 
         ref = result.order

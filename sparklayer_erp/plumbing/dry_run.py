@@ -47,12 +47,14 @@ from sparklayer_erp import settings
 from sparklayer_erp.domain.models import (
     ActionResult,
     CreateResult,
+    CreditNoteRequest,
     ErpOrderDraft,
     ErpOrderLine,
     ErpOrderRef,
     ErpOrderState,
     ErpOrderStatus,
 )
+from sparklayer_erp.erp.port import ErpCreditNotes
 from sparklayer_erp.plumbing.markdown import cell
 from sparklayer_erp.sparklayer import contract
 from sparklayer_erp.sparklayer.batching import PushReport
@@ -94,6 +96,7 @@ SPARKLAYER_WRITES: dict[str, str] = {
 SPARKLAYER_READS_BY_POST = ("batch_fetch_stock", "get_token")
 # Every ErpPort method that changes the ERP.
 ERP_WRITES = ("create_orders", "approve_order", "cancel_order", "amend_order", "record_payment")
+ERP_CREDIT_NOTE_WRITES = ("create_credit_note",)  # ``ErpCreditNotes``: see ``DryRunErpCreditNotes``
 
 
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -356,7 +359,7 @@ class DryRunErp:
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
-        if name in ERP_WRITES:
+        if name in ERP_WRITES or name in ERP_CREDIT_NOTE_WRITES:
             raise AttributeError(f"{name} is a write and has no dry-run stand-in")
         return getattr(self._port, name)
 
@@ -414,8 +417,22 @@ class DryRunErp:
                             f"{amount} paid {paid_on.isoformat()} ({reference})")
 
 
+class DryRunErpCreditNotes(DryRunErp):
+    """The same for an adapter that also raises credit notes (``ErpCreditNotes``): the note is recorded, not
+    raised; reading which orders have notes goes to the ERP."""
+
+    def create_credit_note(self, erp_id: int, request: CreditNoteRequest) -> ActionResult:
+        what = f"{request.amount}" if request.amount is not None else f"{len(request.lines)} lines"
+        self._record("create_credit_note", erp_id, {"erp_id": erp_id, "request": request},
+                     f"{request.reference}: {what}")
+        return ActionResult(ok=True, detail={"dry_run": True, "number": f"DRY-RUN-{request.reference}"})
+
+
 def dry_run_port(port: Any, recorder: DryRunRecorder) -> DryRunErp:
-    """``port`` (an ``ErpPort``) with its writes recorded instead of sent."""
+    """``port`` (an ``ErpPort``) with its writes recorded instead of sent; with credit notes when it has them
+    (a dry run must never forward a credit note to the ERP, nor claim credit notes an adapter lacks)."""
+    if isinstance(port, ErpCreditNotes):
+        return DryRunErpCreditNotes(port, recorder)
     return DryRunErp(port, recorder)
 
 

@@ -45,6 +45,12 @@ LOOKUP_KINDS = ("sparklayer", "platform", "internal", "visible")
 # 4. packages[].type values: "incoming" (placed, not yet fulfilled), "shipment", "cancellation", "return".
 #    packages[].shipments[]: {carrier, carrier_id, tracking_number, tracking_url, shipped_at}.
 PACKAGE_TYPES = ("incoming", "shipment", "cancellation", "return")
+#    Packages the integration writes (sparklayer_package_id starts "erp-"): one "shipment" package per ERP
+#    shipment ("erp-shipment-<shipment>") holding the units it carried, each ordered line split over its
+#    packages with its line_total shared out exactly (so calculated_total does not move); the units the ERP
+#    cancelled after the point of no return in "erp-cancellation-<order>"; goods that came back (an ERP credit
+#    note for returned goods) in "erp-return-<credit note>" with units only, no money (a return repeats
+#    shipped units, and the refund transaction carries the money).
 
 # 5. accounting_files[]: {identifiers: {visible: <invoice number>}, data: {type: "uri", uri: <url>},
 #    file_type: "invoice"}.  transactions: {platform_id, type: "payment"|"refund", total: MonetaryObject,
@@ -113,3 +119,6 @@ PURCHASES_DEFAULT_LIMIT = 100
 
 # 17. Purchase transactions: total is positive for a payment and negative for a refund, in the purchase's
 #     currency; total_paid (calculated, ignored on PUT) = sum of the totals with apply_to_balance true.
+#     An ERP credit note is written as a refund with platform_id "erp-credit-<number>"; refunds whose
+#     platform_id starts "erp-" are never credited back to the ERP. calculated_total leaves out "cancellation"
+#     and "return" packages.

@@ -21,6 +21,8 @@ REQUIRED_OWNERS = {
     "status_mismatch": OPS, "amount_mismatch": FIN, "draft_order_stock_not_held": OPS,
     "customer_without_account_code": SALES, "sku_unknown_to_erp": ECOM, "item_without_price": FIN,
     "stale_sync": OPS, "paid_in_shop_unpaid_in_erp": FIN,
+    "unknown_currency": FIN,
+    "refund_not_credited": FIN, "return_not_credited": OPS, "refund_needs_review": FIN,
 }
 ENGINEER_WORDS = re.compile(r"\b(None|null|Traceback|stack trace|JSON|HTTP|API|cursor|sensor|asset|float)\b")
 

@@ -14,14 +14,19 @@ from hypothesis import strategies as st
 from sparklayer_erp.domain.models import OwnerTeam
 from sparklayer_erp.domain.money import (
     MoneyError,
+    UnknownCurrency,
+    currency_exponent,
     decimal_text,
     format_amount,
+    from_minor_units,
+    minor_unit,
     percent_from_fraction,
     round_money,
     round_unit_price,
     sum_money,
     sum_rounded,
     tax_amount,
+    to_minor_units,
     to_money,
     to_plain,
 )
@@ -184,3 +189,81 @@ def test_tax_amount_is_within_half_a_cent_of_the_exact_tax(net, rate):
     tax = tax_amount(net, rate)
     assert abs(tax - net * rate / 100) <= D("0.005")
     assert tax >= 0
+
+
+# --- minor units per currency (ISO 4217 exponent): one property test set per exponent -----------------------
+
+EXPONENTS = {"JPY": 0, "GBP": 2, "KWD": 3}
+per_currency = pytest.mark.parametrize(("currency", "exponent"), list(EXPONENTS.items()))
+units = st.integers(min_value=-(10**15), max_value=10**15)
+
+
+def test_the_table_knows_the_three_exponents_and_their_minor_units():
+    assert {c: currency_exponent(c) for c in EXPONENTS} == EXPONENTS
+    assert [minor_unit(c) for c in EXPONENTS] == [D("1"), D("0.01"), D("0.001")]
+    assert currency_exponent("gbp") == 2  # SparkLayer spells codes in lower case in money objects
+
+
+@per_currency
+@settings(max_examples=60, deadline=None)
+@given(n=units)
+def test_minor_units_round_trip_exactly(currency, exponent, n):
+    amount = from_minor_units(n, currency)
+    assert amount.as_tuple().exponent == -exponent  # exactly the currency's decimals
+    assert to_minor_units(amount, currency) == n
+    assert round_money(amount, currency) == amount  # already a whole number of minor units
+
+
+@per_currency
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(min_value=-(10**12), max_value=10**12), digit=st.integers(min_value=0, max_value=9))
+def test_rounding_is_half_up_with_ties_away_from_zero(currency, exponent, n, digit):
+    # n minor units plus `digit` tenths of a minor unit: below 5 rounds towards zero, 5 and above away
+    amount = from_minor_units(n, currency) + D(digit).scaleb(-exponent - 1) * (1 if n >= 0 else -1)
+    rounded = round_money(amount, currency)
+    away = 1 if n >= 0 else -1
+    expected = n + (away if digit >= 5 else 0)
+    assert to_minor_units(rounded, currency) == expected
+    assert abs(rounded - amount) <= minor_unit(currency) / 2  # nearest minor unit
+    assert round_money(-amount, currency) == -rounded or rounded == 0  # symmetric: ties away from zero
+
+
+@per_currency
+@settings(max_examples=40, deadline=None)
+@given(tenths=st.integers(min_value=1, max_value=4))
+def test_tiny_negative_amounts_round_to_plain_zero_never_negative_zero(currency, exponent, tenths):
+    tiny = -D(tenths).scaleb(-exponent - 1)  # less than half a minor unit below zero
+    rounded = round_money(tiny, currency)
+    assert rounded == 0 and not rounded.is_signed()
+    assert str(rounded) == ("0" if exponent == 0 else "0." + "0" * exponent)
+    assert str(from_minor_units(0, currency)) == str(rounded)
+
+
+@per_currency
+@settings(max_examples=40, deadline=None)
+@given(n=units, extra=st.integers(min_value=1, max_value=9))
+def test_more_precision_than_the_currency_has_is_refused(currency, exponent, n, extra):
+    amount = from_minor_units(n, currency) + D(extra).scaleb(-exponent - 1)
+    with pytest.raises(MoneyError, match=currency):
+        to_minor_units(amount, currency)
+    assert to_minor_units(round_money(amount, currency), currency) in (n, n + 1)  # after an explicit rounding
+
+
+@pytest.mark.parametrize("code", ["XYZ", "", "EURO", "G B", None])
+def test_an_unknown_currency_is_refused_everywhere(code):
+    calls = [lambda: currency_exponent(code), lambda: minor_unit(code), lambda: to_minor_units("1", code),
+             lambda: from_minor_units(1, code)]
+    if code is not None:  # round_money without a currency means the cent, on purpose
+        calls.append(lambda: round_money("1.00", code))
+    for call in calls:
+        with pytest.raises(UnknownCurrency, match="unknown currency"):
+            call()
+
+
+def test_minor_units_refuse_floats_and_bools():
+    with pytest.raises(MoneyError):
+        to_minor_units(1.5, "GBP")  # type: ignore[arg-type]
+    with pytest.raises(MoneyError):
+        from_minor_units(True, "GBP")
+    with pytest.raises(MoneyError):
+        from_minor_units(1.0, "JPY")  # type: ignore[arg-type]

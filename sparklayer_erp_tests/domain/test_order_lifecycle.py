@@ -12,17 +12,22 @@ import pytest
 from sparklayer_erp.domain.exception_kinds import KINDS
 from sparklayer_erp.domain.hashing import canonical_json
 from sparklayer_erp.domain.models import (
+    ErpItem,
+    ErpOrderLine,
     ErpOrderState,
     ErpOrderStatus,
     Invoice,
     Payment,
     PaymentMethod,
+    SaleUnit,
     Shipment,
+    ShipmentLine,
 )
 from sparklayer_erp.domain.money import MoneyError
 from sparklayer_erp.domain.order_lifecycle import (
     Action,
     Approval,
+    PackageLineOut,
     PackageOut,
     ShipmentOut,
     approval_decision,
@@ -31,6 +36,7 @@ from sparklayer_erp.domain.order_lifecycle import (
     decide_change,
     order_lines_hash,
     status_for_sparklayer,
+    unit_factors,
 )
 from sparklayer_erp.sparklayer.contract import PACKAGE_TYPES, PURCHASE_STATUSES
 from sparklayer_erp_tests.domain.order_builders import make_order
@@ -132,6 +138,14 @@ def test_order_lines_hash_ignores_line_order_and_shipping_but_not_quantity_or_pr
     assert order_lines_hash(make_order([("A", 12, "0.72")])) != h
 
 
+def test_order_lines_hash_does_not_change_when_sparklayer_holds_a_line_split_over_packages():
+    whole = order_lines_hash(make_order([("A", 36, "0.72"), ("B", 6, "1.00")]))
+    split = make_order([("A", 24, "0.72"), ("B", 6, "1.00"), ("A", 12, "0.72")])  # shipped + still incoming
+    assert order_lines_hash(split) == whole
+    assert order_lines_hash(make_order([("A", 24, "0.72"), ("B", 6, "1.00"), ("A", 6, "0.72")])) != whole
+    assert order_lines_hash(make_order([("A", 24, "0.72"), ("B", 6, "1.00"), ("A", 12, "0.70")])) != whole
+
+
 # --- status back to SparkLayer -------------------------------------------------------------------------
 def _status(**kw) -> ErpOrderStatus:
     base = dict(erp_id=7, number="SO0007", purchase_id="p-1", account_code="C1001", po_number="PO-77",
@@ -229,3 +243,56 @@ def test_every_erp_state_maps_to_a_sparklayer_status():
     for state in ErpOrderState:
         for held in (False, True):
             assert status_for_sparklayer(_status(state=state), None, held=held).status in PURCHASE_STATUSES
+
+
+# --- partial shipments ----------------------------------------------------------------------------------
+_ITEMS = (ErpItem("A", "Cola", "Unit", SaleUnit("Case of 12", 12), D("0.70")),
+          ErpItem("B", "Crisps", "Unit", SaleUnit("Case of 6", 6), D("0.50")))
+
+
+def test_unit_factors_are_the_pack_sizes_both_ways():
+    assert unit_factors(_ITEMS) == {("A", "Unit"): 1, ("A", "Case of 12"): 12, ("B", "Unit"): 1,
+                                    ("B", "Case of 6"): 6}
+
+
+def _shipped(number: str, *lines: tuple[str, str, str], state: str = "done") -> Shipment:
+    return Shipment(number, state, tracking_number=f"TRK-{number}", shipped_on=dt.date(2026, 3, 2),
+                    lines=tuple(ShipmentLine(sku, D(qty), unit) for sku, qty, unit in lines), shipment_id=number)
+
+
+def test_each_shipment_package_carries_its_own_lines_in_shop_units():
+    status = _status(shipments=(_shipped("SH1", ("A", "2", "Case of 12")),
+                                _shipped("SH2", ("A", "1", "Case of 12"), ("B", "3", "Unit"), ("B", "1", "Case of 6")),
+                                _shipped("SH3", ("B", "1", "Case of 6"), state="waiting")))
+    update = status_for_sparklayer(status, None, unit_factors=unit_factors(_ITEMS))
+    assert update.status == "part_shipped"
+    assert [(p.type, p.reference, p.lines) for p in update.packages] == [
+        ("shipment", "SH1", (PackageLineOut("A", 24),)),
+        ("shipment", "SH2", (PackageLineOut("A", 12), PackageLineOut("B", 9))),
+    ]  # the waiting shipment has not left: no package yet
+    without = status_for_sparklayer(status, None)
+    assert [p.lines for p in without.packages] == [(), ()]  # no pack sizes: lines are not guessed
+    assert update.fingerprint != without.fingerprint
+
+
+def test_a_unit_without_a_known_pack_size_is_left_out_not_guessed():
+    status = _status(shipments=(_shipped("SH1", ("A", "2", "Pallet"), ("C", "1", "Unit"), ("B", "1", "Case of 6")),))
+    (package,) = status_for_sparklayer(status, None, unit_factors=unit_factors(_ITEMS)).packages
+    assert package.lines == (PackageLineOut("B", 6),)
+
+
+def test_lines_cancelled_after_the_point_of_no_return_go_to_a_cancellation_package():
+    lines = (ErpOrderLine("A", D(3), "Case of 12", D("8.64"), cancelled_quantity=D(1)),
+             ErpOrderLine("B", D(2), "Case of 6", D("3.00")))
+    status = _status(point_of_no_return=True, lines=lines,
+                     shipments=(_shipped("SH1", ("A", "2", "Case of 12"), ("B", "2", "Case of 6")),
+                                _shipped("SH2", state="cancelled")))
+    update = status_for_sparklayer(status, "part_shipped", unit_factors=unit_factors(_ITEMS))
+    assert update.status == "shipped"  # all that will leave has left
+    assert [(p.type, p.reference, p.lines) for p in update.packages] == [
+        ("shipment", "SH1", (PackageLineOut("A", 24), PackageLineOut("B", 12))),
+        ("cancellation", "SO0007", (PackageLineOut("A", 12),)),
+    ]
+    cancelled_order = status_for_sparklayer(_status(state=S.CANCELLED, lines=lines), None,
+                                            unit_factors=unit_factors(_ITEMS))
+    assert cancelled_order.packages == (PackageOut("cancellation", "SO0007"),)  # the whole order: as before

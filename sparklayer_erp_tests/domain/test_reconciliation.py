@@ -66,6 +66,25 @@ SCENARIOS = {
     C.CUSTOMER_MISMATCH: lambda: Frames().sl("P", account="C001").erp(1, "P", account="C002"),
     C.SPARKLAYER_LINES_DISAGREE: lambda: (Frames().sl("P", total="120.00", shipping="10.00").erp(1, "P")
                                           .line("P", "SKU-A", 12, "100.00")),
+    C.CANCELLED_BY_CREDIT_NOTE: lambda: (Frames().sl("P", status="cancelled", refunded="120.00")
+                                         .erp(1, "P", state="done", credited="120.00").invoice(1, "INV1", due="0")),
+    C.REFUNDED_IN_SHOP_NO_CREDIT_NOTE: lambda: (Frames().sl("P", refunded="20.00").erp(1, "P")
+                                                .invoice(1, "INV1", due="0").pay("INV1", "120.00")),
+    C.CREDIT_NOTE_NOT_IN_SHOP: lambda: (Frames().sl("P").erp(1, "P", credited="20.00")
+                                        .invoice(1, "INV1", due="0").pay("INV1", "120.00")),
+    C.CURRENCY_UNKNOWN_TO_ERP: lambda: Frames().sl("P", currency="XTS"),
+    C.CURRENCY_MISMATCH: lambda: Frames().sl("P", currency="EUR").erp(1, "P", currency="GBP"),
+    C.MISSING_CURRENCY_RATE: lambda: Frames().sl("P", currency="EUR").erp(1, "P", currency="EUR"),
+    C.RATE_DIFFERENCE_OUTSIDE_TOLERANCE: lambda: (Frames().sl("P", currency="EUR", rate="0.85")
+                                                  .erp(1, "P", currency="EUR", rate="0.95")),
+    C.RATE_DIFFERENCE_WITHIN_TOLERANCE: lambda: (Frames().sl("P", currency="EUR", rate="0.85")
+                                                 .erp(1, "P", currency="EUR", rate="0.852")),
+    C.PART_SHIPPED_INVOICE_DIFFERS: lambda: (Frames().sl("P").erp(1, "P", ordered=10, shipped=4,
+                                                                  shipped_total="48.00")
+                                             .invoice(1, "INV1", total="60.00")),
+    C.PART_SHIPPED_INVOICED_SHIPPED_PART: lambda: (Frames().sl("P").erp(1, "P", ordered=10, shipped=4,
+                                                                        shipped_total="48.00")
+                                                   .invoice(1, "INV1", total="48.00")),
 }
 
 

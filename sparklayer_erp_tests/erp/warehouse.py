@@ -77,6 +77,23 @@ def ship_order(rpc: TrytonRpc, sale_id: int, tracking: str | None = None) -> lis
     return shipment_states(rpc, sale_id)
 
 
+def ship_first_line(rpc: TrytonRpc, sale_id: int, tracking: str | None = None) -> list[str]:
+    """Ship only the sale's first line (the rest is out of stock today): the other inventory moves are taken
+    off the shipment before picking, and Tryton makes a new shipment for what is left. Returns the states of
+    the sale's shipments afterwards."""
+    ids = shipment_ids(rpc, sale_id)
+    (shipment,) = rpc.search_read("stock.shipment.out", [("id", "=", ids[0])], ["inventory_moves"])
+    later = sorted(int(i) for i in shipment["inventory_moves"])[1:]
+    if later:
+        rpc.model("stock.move", "delete", later)  # still draft: nothing is reserved for them
+    rpc.model("stock.shipment.out", "assign_try", ids)
+    if tracking:
+        rpc.model("stock.shipment.out", "write", ids, {conv.TRACKING_FIELD: tracking})
+    for step in ("pick", "pack", "do"):
+        rpc.model("stock.shipment.out", step, ids)
+    return shipment_states(rpc, sale_id)
+
+
 # --- finance ---------------------------------------------------------------------------------------------
 
 
@@ -158,3 +175,14 @@ def create_customer(
 def set_credit_limit(admin_rpc: TrytonRpc, code: str, limit: Decimal | None) -> None:
     party = admin_rpc.model("party.party", "search", [("code", "=", code)], 0, 1, None)
     admin_rpc.model("party.party", "write", party, {"credit_limit_amount": limit})
+
+
+def set_credit_hold(admin_rpc: TrytonRpc, code: str, on: bool, *, limit_after: Decimal | None = None) -> None:
+    """Credit control holds a customer the way the seed does (the hold category and a limit of 0), or
+    releases the hold (category off, the limit back to ``limit_after``; None = no limit)."""
+    party = admin_rpc.model("party.party", "search", [("code", "=", code)], 0, 1, None)
+    hold = admin_rpc.model("party.category", "search", [("name", "=", conv.CREDIT_HOLD_CATEGORY)], 0, 1, None)
+    admin_rpc.model("party.party", "write", party, {
+        "categories": [["add" if on else "remove", hold]],
+        "credit_limit_amount": Decimal(0) if on else limit_after,
+    })

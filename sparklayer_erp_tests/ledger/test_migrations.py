@@ -26,18 +26,18 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
     assert not LEDGER_TABLES & _tables(empty_url)
 
     upgrade(empty_url)
-    assert current_revision(empty_url) == head_revision() == "0003"
+    assert current_revision(empty_url) == head_revision() == "0004"
     assert LEDGER_TABLES | {VERSION_TABLE} <= _tables(empty_url)
 
     upgrade(empty_url)  # idempotent
-    assert current_revision(empty_url) == "0003"
+    assert current_revision(empty_url) == "0004"
 
     downgrade(empty_url, "base")
     assert current_revision(empty_url) is None
     assert not LEDGER_TABLES & _tables(empty_url)
 
     upgrade(empty_url)
-    assert current_revision(empty_url) == "0003"
+    assert current_revision(empty_url) == "0004"
     with Ledger(empty_url) as ledger:  # and the re-created schema is usable
         assert ledger.claim_order("P-1", "ACC-1", "invoice", "h") is True
 

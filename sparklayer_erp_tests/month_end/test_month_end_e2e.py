@@ -1,6 +1,8 @@
 """Month-end reconciliation end to end: a month of real orders in the sandbox shop and the real Tryton, one
 per reconciliation class, reconciled through the monthly-partitioned asset; the blocking check fails naming
-what blocks the close and who must act, then passes once each owner fixed their part; a re-run is identical.
+what blocks the close and who must act, then passes once each owner fixed their part; each run writes a new
+version of the pack, the close records the version it used and a re-run gives the same answer in a new version
+without replacing it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sparklayer_erp.demo import demo_data
 from sparklayer_erp.domain.models import ErpOrderDraft, ErpOrderLine, PaymentMethod
 from sparklayer_erp.domain.reconciliation import ReconResult
 from sparklayer_erp.erp.tryton.rpc import TrytonUserWarning
+from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
 from sparklayer_erp.month_end.close import Month
 from sparklayer_erp.month_end.definitions import previous_month_key
@@ -154,10 +157,13 @@ def test_the_month_is_blocked_until_each_owner_fixed_their_part(month, ledger, e
     assert Decimal(meta["difference"].value) == result.totals["sl_total"] - result.totals["erp_total"]
     by_method = result.by_payment_method.set_index("payment_method")
     assert by_method.loc["platform_upfront", "orders"] == 2 and by_method.loc["on_account", "orders"] == 1
-    # what finance opens: a spreadsheet and CSV files in the data folder
-    folder = data_dir / "reconciliation" / partition[:7]
-    workbook = load_workbook(folder / f"reconciliation-{partition[:7]}.xlsx", read_only=True)
-    assert workbook.sheetnames[:2] == ["Summary", "Orders"]
+    # what finance opens: version 1 of the pack (workbook, CSV files, chart) in the data folder and the ledger
+    label = partition[:7]
+    assert meta["pack_version"].value == 1 and meta["closed_on_version"].value == "not closed"
+    folder = data_dir / "reconciliation" / label / "v1"
+    workbook = load_workbook(folder / f"reconciliation-{label}-v1.xlsx", read_only=True)
+    assert workbook.sheetnames[:3] == ["Read me", "Summary", "Orders"]
+    assert f"sparklayer-erp pack --month {label} --version 1" in meta["download"].value
     summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(values_only=True) if len(row) > 1}
     assert summary["Close-ready"] == "NO"
     assert {p.name for p in folder.iterdir()} >= {*CSV_FILES, "chart.svg"}
@@ -178,9 +184,10 @@ def test_the_month_is_blocked_until_each_owner_fixed_their_part(month, ledger, e
     assert erp.cancel_order(month["ghost"].erp_id).ok
     OrderFollowup(ledger, erp, client).write_back_status()  # the shop shows the ERP's cancellation
 
-    fixed, check, _ = _reconcile(resources, partition)
+    fixed, check, fixed_meta = _reconcile(resources, partition)
 
     assert check.passed, check.metadata["what_blocks_the_close"].value
+    assert fixed_meta["pack_version"].value == 2 and fixed_meta["closed_on_version"].value == 2
     classes = _classes(fixed)
     assert classes[o["missing"]] == "settled"  # a card order: created, invoiced and paid in one go
     assert classes[o["paid_in_shop"]] == "settled"
@@ -188,14 +195,22 @@ def test_the_month_is_blocked_until_each_owner_fixed_their_part(month, ledger, e
     assert classes[o["cancelled_in_sl_only"]] == classes[o["cancelled_in_erp_only"]] == "cancelled_in_both"
     assert fixed.erp_orders_claiming_unknown_purchase.empty
 
-    # a re-run reads the same documents and writes the same answer
-    csv_before = {name: (folder / name).read_bytes() for name in CSV_FILES}
-    again, check_again, _ = _reconcile(resources, partition)
+    # a re-run reads the same documents and writes the same answer, as version 3; the close stays on version 2
+    closed = data_dir / "reconciliation" / label / "v2"
+    csv_before = {name: (closed / name).read_bytes() for name in CSV_FILES}
+    workbook_before = (closed / f"reconciliation-{label}-v2.xlsx").read_bytes()
+    again, check_again, again_meta = _reconcile(resources, partition)
     assert check_again.passed
+    assert again_meta["pack_version"].value == 3 and again_meta["closed_on_version"].value == 2
     pd.testing.assert_frame_equal(again.orders, fixed.orders)
     pd.testing.assert_frame_equal(again.by_class, fixed.by_class)
-    assert {name: (folder / name).read_bytes() for name in CSV_FILES} == csv_before
-    assert not [p for p in Path(folder).iterdir() if p.name.startswith(".")]  # no scratch folders left
+    third = data_dir / "reconciliation" / label / "v3"
+    assert {name: (third / name).read_bytes() for name in CSV_FILES} == csv_before
+    assert (closed / f"reconciliation-{label}-v2.xlsx").read_bytes() == workbook_before  # never replaced
+    with Ledger(ledger_url) as led:
+        assert led.month_close(label).version == 2
+        assert [v.version for v in led.pack_versions(label)] == [1, 2, 3]
+    assert not [p for p in Path(folder.parent).iterdir() if p.name.startswith(".")]  # no scratch folders left
 
 
 def test_the_schedule_reconciles_the_month_that_just_ended():

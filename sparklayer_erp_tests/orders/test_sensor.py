@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
+from dagster._daemon.sensor import MIN_INTERVAL_LOOP_TIME
 
 from sparklayer_erp.domain.order_polling import PollCursor
 from sparklayer_erp.ledger import SyncState
 from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
-from sparklayer_erp.orders.sensor import order_sensor
+from sparklayer_erp.orders.sensor import order_sensor, poll_seconds
 from sparklayer_erp.resources import build_resources
+from sparklayer_erp.settings import SettingError
 from sparklayer_erp_tests.orders.conftest import resources_for
 from sparklayer_erp_tests.orders.shop import Shop
 
 SYNC = [a for a in ORDER_ASSETS if a.key.path[-1] == "erp_sales_orders"]
+DAEMON_PASS_S = MIN_INTERVAL_LOOP_TIME  # how often Dagster's sensor daemon looks at its sensors (5 s in 1.13)
 
 
 def _tick(instance, resources, cursor: str | None) -> dg.SensorResult:
@@ -77,8 +81,21 @@ def test_the_order_definitions_load_with_writer_tags_and_schedules():
     assert sync["erp/order-state"] == followup["erp/order-state"] == "writes"
     assert {s.name: s.cron_schedule for s in ORDER_SCHEDULES} == {
         "order_followup_schedule": "*/2 * * * *", "order_sweep_schedule": "*/10 * * * *"}
-    assert order_sensor.minimum_interval_seconds == 10
+    assert order_sensor.minimum_interval_seconds == poll_seconds()
+
+
+def test_the_poll_interval_comes_from_order_poll_seconds_and_ticks_on_every_daemon_pass(monkeypatch):
+    monkeypatch.delenv("ORDER_POLL_SECONDS", raising=False)
+    default = poll_seconds()
+    assert 0 < default < DAEMON_PASS_S  # Dagster's sensor daemon passes every 5 s: below that, no pass is skipped
+    monkeypatch.setenv("ORDER_POLL_SECONDS", "7")
+    assert poll_seconds() == 7
+    monkeypatch.setenv("ORDER_POLL_SECONDS", "0")
+    assert poll_seconds() == default
+    monkeypatch.setenv("ORDER_POLL_SECONDS", "soon")
+    with pytest.raises(SettingError, match="ORDER_POLL_SECONDS"):
+        poll_seconds()
     assert all(a.op.retry_policy is not None and a.op.retry_policy.max_retries >= 1 for a in ORDER_ASSETS)
     assert {a.key.path[-1]: a.group_names_by_key[a.key] for a in ORDER_ASSETS} == {
         "erp_sales_orders": "orders", "erp_order_approvals": "orders", "erp_card_payments": "orders",
-        "sparklayer_order_status": "orders"}
+        "erp_credit_notes": "orders", "sparklayer_order_status": "orders"}

@@ -74,7 +74,7 @@ def _price_lines(conn: sqlite3.Connection, customer: dict[str, Any], lines: list
     tax_percent = ZERO if customer.get("tax_exempt") else storefront.VAT_PERCENT
     discount = customer.get("discount_percentage")
     errors: list[FieldError] = []
-    priced: list[storefront.PricedLine] = []
+    found: list[tuple[str, str, int, Decimal, str | None]] = []  # priced once the order's currency is known
     currencies: list[str] = []
     for i, (sku, quantity) in enumerate(lines):
         prop = prop_of("lines", i)
@@ -99,12 +99,14 @@ def _price_lines(conn: sqlite3.Connection, customer: dict[str, Any], lines: list
                 errors.append(FieldError("no-price", f"{sku} has no price for this customer", prop_of(prop, "sku")))
                 continue
             unit = storefront.discounted(unit, Decimal(discount) if discount is not None else None)
-        priced.append(storefront.price_line(sku, variant.get("title") or sku, quantity, unit, tax_percent, source))
+        found.append((sku, variant.get("title") or sku, quantity, unit, source))
     if errors:
         raise ApiError(400, "the storefront refuses this order", errors)
     poa = customer.get("payment_on_account") or {}
     currency = (currencies[0] if currencies else None) or poa.get(contract.POA_CURRENCY) \
         or customer.get("currency_code") or "GBP"
+    priced = [storefront.price_line(sku, name, quantity, unit, tax_percent, source, currency)
+              for sku, name, quantity, unit, source in found]
     return priced, currency
 
 

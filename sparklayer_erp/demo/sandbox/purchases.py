@@ -231,7 +231,7 @@ def _calculate(doc: dict[str, Any], paid: Decimal) -> None:
     currency = doc.get("currency_code") or "GBP"
     total = ZERO
     for package in doc.get("packages") or []:
-        if package["type"] == "cancellation":
+        if package["type"] in ("cancellation", "return"):  # not charged / repeats units already counted
             continue
         for line in package.get("line_items") or []:
             total += amount((line.get("line_total") or {}).get("total_gross"))

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sparklayer_erp.domain.money import HUNDRED, ZERO, round_money, round_unit_price, tax_amount
+from sparklayer_erp.demo.sandbox.monetary import round_in
+from sparklayer_erp.domain.money import HUNDRED, ZERO, round_unit_price
 
 VAT_PERCENT = Decimal("20")  # UK standard rate, as the demo company charges
 
@@ -67,9 +68,11 @@ def discounted(unit: Decimal, discount_percent: Decimal | None) -> Decimal:
 
 
 def price_line(sku: str, name: str, quantity: int, unit: Decimal, tax_percent: Decimal,
-               price_list: str | None) -> PricedLine:
-    net = round_money(unit * quantity)
-    return PricedLine(sku, name, quantity, unit, net, tax_amount(net, tax_percent), tax_percent, price_list)
+               price_list: str | None, currency: str | None = None) -> PricedLine:
+    """Net and VAT each rounded half-up to the currency's minor unit (the cent without a currency)."""
+    net = round_in(unit * quantity, currency)
+    tax = round_in(net * tax_percent / HUNDRED, currency)
+    return PricedLine(sku, name, quantity, unit, net, tax, tax_percent, price_list)
 
 
 def credit_headroom(credit_limit: Decimal, balance: Decimal) -> Decimal:

@@ -27,18 +27,30 @@ Decisions the adapter makes, because Tryton leaves them open (details in each me
 * **Amending a committed order** is refused with ``INVALID_STATE``: Tryton cannot take a processing sale
   back to draft; the only path (cancel shipments + invoice, then re-create) would leave the purchase id on
   a dead order. Quotations and drafts are amended in place.
-* **Cancelling a committed order whose invoice is posted** is refused with ``INVALID_STATE`` (it needs a
-  credit note, a finance decision), as is anything past the point of no return (``POINT_OF_NO_RETURN``).
+* **Currencies** (``currencies``): an order is created in its own currency when the ERP has that currency
+  with a rate on the day and it is the customer's sale currency (else a typed refusal, nothing written);
+  prices for a customer are in its sale currency, converted by Tryton at its rate; a price list is in the
+  currency its name ends with (``TRADE-EUR``) or, for a contract, its customer's. ``ErpOrderStatus`` carries
+  the order's currency and the ERP's rate on its sale date (company currency per unit).
+* **Cancelling a committed order whose invoice is posted** goes through a credit note: Tryton's Credit
+  wizard "with refund" credits the invoice and cancels it (``credit_notes``); an invoice with a payment on
+  it is refused with ``INVALID_STATE`` (refund the money first: finance), as is anything past the point of
+  no return (``POINT_OF_NO_RETURN``).
+* **Credit notes** (``credit_notes``): read with each order through their lines' origin (the invoice lines
+  they credit); raised idempotently by reference.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sparklayer_erp.domain.models import ActionResult, ErpOrderRef, ErpOrderStatus, Refusal, RefusalReason
 from sparklayer_erp.erp.tryton import conventions as conv
+from sparklayer_erp.erp.tryton.credit_notes import CreditNotes
 from sparklayer_erp.erp.tryton.errors import UnknownErpReference, port_method
 from sparklayer_erp.erp.tryton.mapping import (
     REF_FIELDS,
@@ -55,7 +67,7 @@ from sparklayer_erp.erp.tryton.rpc import TrytonRpc, TrytonUserError, TrytonUser
 __all__ = ["CREATE_CHUNK", "TrytonErp", "UnknownErpReference"]
 
 
-class TrytonErp(MasterDataReads, OrderWrites):
+class TrytonErp(CreditNotes, MasterDataReads, OrderWrites):
     """``ErpPort`` on a Tryton 8.2 server. Reference data (units, shop, warehouses) is cached per instance."""
 
     def default_warehouse_code(self) -> str:
@@ -73,8 +85,14 @@ class TrytonErp(MasterDataReads, OrderWrites):
     @port_method
     def order_status(self, erp_ids: Sequence[int]) -> list[ErpOrderStatus]:
         """One nested ``search_read`` per 200 orders; ids Tryton does not know are left out."""
-        rows = self._rows_by_id(erp_ids, STATUS_FIELDS)
-        return [status_from_row(rows[i]) for i in dict.fromkeys(int(e) for e in erp_ids) if i in rows]
+        rows = self._rows_by_id(erp_ids, (*STATUS_FIELDS, "currency"))
+        return self._with_credit_notes(
+            [self._status(rows[i]) for i in dict.fromkeys(int(e) for e in erp_ids) if i in rows])
+
+    def _status(self, row: dict[str, Any]) -> ErpOrderStatus:
+        """The status with the order's currency and the ERP's rate on its sale date (for reconciliation)."""
+        code, rate = self._rates_for([row])[int(row["id"])]
+        return dataclasses.replace(status_from_row(row), currency=code, company_rate=rate)
 
     @port_method
     def list_orders_between(self, start: dt.date, end: dt.date) -> list[ErpOrderStatus]:
@@ -89,7 +107,8 @@ class TrytonErp(MasterDataReads, OrderWrites):
              [("sale_date", ">=", start), ("sale_date", "<", end)],
              [("sale_date", "=", None), ("create_date", ">=", start_ts), ("create_date", "<", end_ts)]],
         ]
-        return [status_from_row(row) for row in self._sale_rows(domain, STATUS_FIELDS)]
+        return self._with_credit_notes(
+            [self._status(row) for row in self._sale_rows(domain, (*STATUS_FIELDS, "currency"))])
 
     # ================================================================ payments
 

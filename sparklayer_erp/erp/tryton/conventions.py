@@ -83,7 +83,10 @@ BANK_PAYMENT_METHOD_NAME = "Bank transfer"  # for simulating a customer paying a
 # Every product.price_list.name is the price list CODE from demo_data: the level codes ("TRADE",
 # "WHOLESALE", "DISTRIBUTOR") and contract lists "CONTRACT-<account code>" (demo_data.contract_list_code).
 # Lines: quantities are compared in the product's DEFAULT uom (Unit); the first matching line wins.
-LEVEL_PRICE_LISTS = ("TRADE", "WHOLESALE", "DISTRIBUTOR")
+# A Tryton price list has no currency field (it is in its company's currency); a level for buyers in another
+# currency ends in "-<ISO code>" ("TRADE-EUR"), and the adapter reads its prices converted at the ERP's rate.
+LEVEL_PRICE_LISTS = ("TRADE", "WHOLESALE", "DISTRIBUTOR", "TRADE-EUR")
+PRICE_LIST_CURRENCY_SEPARATOR = "-"
 CONTRACT_PRICE_LIST_PREFIX = "CONTRACT-"
 
 # --- units of measure ------------------------------------------------------------------------------------

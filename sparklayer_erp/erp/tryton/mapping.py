@@ -18,6 +18,7 @@ from sparklayer_erp.domain.models import (
     Invoice,
     Payment,
     Shipment,
+    ShipmentLine,
 )
 from sparklayer_erp.erp.port import ErpTechnicalError
 from sparklayer_erp.erp.tryton import conventions as conv
@@ -40,6 +41,10 @@ STATUS_FIELDS = STATE_FIELDS + (
     conv.PO_NUMBER_FIELD, "sale_date", "warehouse.code", "untaxed_amount", "tax_amount", "total_amount",
     "lines.product.code", "lines.quantity", "lines.unit.name", "lines.unit_price", "lines.description",
     "shipments.number", f"shipments.{conv.TRACKING_FIELD}", "shipments.effective_date",
+    # partial shipments: what each shipment carries, and what the ERP cancelled of each line
+    "shipments.outgoing_moves.product.code", "shipments.outgoing_moves.quantity",
+    "shipments.outgoing_moves.unit.name", "shipments.outgoing_moves.state",
+    "lines.moves.quantity", "lines.moves_recreated",
     "invoices.number", "invoices.total_amount", "invoices.amount_to_pay", "invoices.invoice_date",
     "invoices.lines_to_pay.maturity_date",
     "invoices.payment_lines.date", "invoices.payment_lines.debit", "invoices.payment_lines.credit",
@@ -150,6 +155,35 @@ def payments_from_invoice(inv: Mapping[str, Any]) -> list[Payment]:
     return out
 
 
+def shipment_lines(shipment: Mapping[str, Any]) -> tuple[ShipmentLine, ...]:
+    """A shipment's outgoing moves per (SKU, unit), summed: what left (done) or is planned to leave.
+
+    Cancelled moves and moves whose quantity the warehouse set to 0 carry nothing. Tryton creates a new
+    shipment for what a part shipment left behind (its backorder), so every unit is on one shipment only."""
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for move in rels(shipment, "outgoing_moves"):
+        code = rel(move, "product").get("code")
+        quantity = to_decimal(move.get("quantity"))
+        if not code or move.get("state") == "cancelled" or quantity <= 0:
+            continue
+        totals[(code, rel(move, "unit").get("name") or "")] += quantity
+    return tuple(ShipmentLine(sku, qty, unit) for (sku, unit), qty in sorted(totals.items()))
+
+
+def cancelled_quantity(line: Mapping[str, Any]) -> Decimal:
+    """What the ERP cancelled of a sale line: its cancelled moves that were not re-created.
+
+    Tryton keeps a cancelled move on the line either as an exception still to handle or as ignored (the
+    sale will not ship it); both mean the warehouse is not sending it now. A re-created move is replaced by a
+    new one, which counts instead. Sale moves are in the line's unit."""
+    recreated = {int(i) for i in line.get("moves_recreated") or []}
+    return sum(
+        (to_decimal(move.get("quantity")) for move in rels(line, "moves")
+         if move.get("state") == "cancelled" and int(move.get("id", 0)) not in recreated),
+        Decimal(0),
+    )
+
+
 def status_from_row(row: Mapping[str, Any]) -> ErpOrderStatus:
     lines = []
     for line in rels(row, "lines"):
@@ -162,6 +196,7 @@ def status_from_row(row: Mapping[str, Any]) -> ErpOrderStatus:
             unit=rel(line, "unit").get("name") or "",
             unit_price=to_decimal(line.get("unit_price")),
             description=line.get("description") or "",
+            cancelled_quantity=cancelled_quantity(line),
         ))
     shipments = tuple(
         Shipment(
@@ -169,6 +204,8 @@ def status_from_row(row: Mapping[str, Any]) -> ErpOrderStatus:
             state=sh.get("state") or "",
             tracking_number=sh.get(conv.TRACKING_FIELD) or None,
             shipped_on=sh.get("effective_date") if sh.get("state") == "done" else None,
+            lines=shipment_lines(sh),
+            shipment_id=str(sh["id"]) if sh.get("id") is not None else None,
         )
         for sh in rels(row, "shipments")
     )

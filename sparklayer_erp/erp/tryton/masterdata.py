@@ -1,7 +1,7 @@
 """Master data and stock as Tryton holds them: customers, price lists, prices, items, stock levels.
 
 The choices behind open balance, credit hold, contract customers and stock are listed in ``adapter``'s
-module doc.
+module doc; currencies (a customer's sale currency, a price list's currency) in ``currencies``.
 """
 
 from __future__ import annotations
@@ -20,19 +20,38 @@ from sparklayer_erp.domain.models import (
     SaleUnit,
     StockLevel,
 )
+from sparklayer_erp.domain.money import MoneyError, round_money
 from sparklayer_erp.erp.tryton import conventions as conv
+from sparklayer_erp.erp.tryton.currencies import CurrencyReads
 from sparklayer_erp.erp.tryton.errors import UnknownErpReference, port_method
 from sparklayer_erp.erp.tryton.mapping import level_signature, payment_term_days, rel, rels, to_decimal
-from sparklayer_erp.erp.tryton.records import TrytonRecords
 
 # Customer shipments whose goods are still in the storage zone: picking moves them to the output dock.
 _UNPICKED_SHIPMENT_STATES = ("draft", "waiting", "assigned")
 _CLOSED_MOVE_STATES = ("done", "cancelled")
 
 
-class MasterDataReads(TrytonRecords):
+class MasterDataReads(CurrencyReads):
     """The port's master-data reads (what the master-data sync publishes), and the customer prices the
-    order sync checks orders against."""
+    order sync checks orders against.
+
+    A customer buying in another currency than the company's (Tryton: the party's ``customer_currency``) is
+    reported in that currency: its prices are Tryton's converted at the ERP's rate, and its credit limit and
+    open balance (which Tryton keeps in the company currency) are converted at today's rate and rounded to
+    the currency's minor unit, so the buyer's credit headroom in SparkLayer is in the currency they order in.
+    """
+
+    def _in_currency(self, amount: Decimal | None, code: str) -> Decimal | None:
+        """A company-currency amount in ``code`` at today's ERP rate (unchanged when there is no rate)."""
+        if amount is None or code == self.currency:
+            return amount
+        rate = self.company_rate(code)
+        if not rate:
+            return amount
+        try:
+            return round_money(amount / rate, code)
+        except MoneyError:  # a code without a known minor unit: keep the exact value
+            return amount / rate
 
     def _internal_party_ids(self) -> set[int]:
         """The company's own party and its employees' parties: coded parties that are not customers."""
@@ -51,7 +70,7 @@ class MasterDataReads(TrytonRecords):
         """
         fields = [
             "code", "name", "email", "active", "credit_limit_amount", "credit_amount",
-            "categories.name", "sale_price_list.name",
+            "categories.name", "sale_price_list.name", "customer_currency",
             "customer_payment_term.name", "customer_payment_term.lines.relativedeltas.days",
             "customer_payment_term.lines.relativedeltas.weeks",
             "customer_payment_term.lines.relativedeltas.months",
@@ -73,18 +92,19 @@ class MasterDataReads(TrytonRecords):
             price_list = rel(row, "sale_price_list").get("name")
             is_contract = bool(price_list and price_list.startswith(conv.CONTRACT_PRICE_LIST_PREFIX))
             term = rel(row, "customer_payment_term")
+            currency = self._code_of(row["customer_currency"]) if row.get("customer_currency") else self.currency
             out.append(ErpCustomer(
                 account_code=row["code"],
                 name=row.get("name") or "",
                 email=row.get("email") or None,
                 payment_terms=term.get("name"),
                 payment_terms_days=payment_term_days(term),
-                credit_limit=None if limit is None else to_decimal(limit),
-                open_balance=to_decimal(row.get("credit_amount")),
+                credit_limit=None if limit is None else self._in_currency(to_decimal(limit), currency),
+                open_balance=self._in_currency(to_decimal(row.get("credit_amount")), currency) or Decimal(0),
                 on_credit_hold=conv.CREDIT_HOLD_CATEGORY in categories or (limit is not None and limit == 0),
                 price_level=contract_levels.get(price_list) if is_contract else price_list,
                 contract_price_list=price_list if is_contract else None,
-                currency=self.currency,
+                currency=currency,
                 addresses=tuple(
                     Address(
                         name=a.get("party_name") or row.get("name") or "",
@@ -116,54 +136,76 @@ class MasterDataReads(TrytonRecords):
             if pl["name"].startswith(conv.CONTRACT_PRICE_LIST_PREFIX)
         }
 
+    def _list_currencies(self, names: Sequence[str]) -> dict[str, str]:
+        """Price list name → its currency: a contract list is in its customer's sale currency, a level list in
+        the currency its name ends with (``TRADE-EUR``), anything else in the company currency."""
+        out = self._price_list_currencies(names)
+        contracts = {name[len(conv.CONTRACT_PRICE_LIST_PREFIX):]: name for name in names
+                     if name.startswith(conv.CONTRACT_PRICE_LIST_PREFIX)}
+        if contracts:
+            for party in self.rpc.search_read("party.party", [("code", "in", sorted(contracts))],
+                                              ["code", "customer_currency"]):
+                if party.get("customer_currency"):
+                    out[contracts[party["code"]]] = self._code_of(party["customer_currency"])
+        return out
+
     @port_method
     def list_price_lists(self) -> list[ErpPriceList]:
         """Price list name = code; ``CONTRACT-<account code>`` lists are one customer's contract."""
         rows = self.rpc.search_read("product.price_list", [], ["name"], order=[("name", "ASC")])
+        currencies = self._list_currencies([row["name"] for row in rows])
         out = []
         for row in rows:
             name = row["name"]
             if name.startswith(conv.CONTRACT_PRICE_LIST_PREFIX):
                 out.append(ErpPriceList(
-                    code=name, name=name, currency=self.currency, kind=PriceListKind.CONTRACT,
+                    code=name, name=name, currency=currencies[name], kind=PriceListKind.CONTRACT,
                     customer_account_code=name[len(conv.CONTRACT_PRICE_LIST_PREFIX):] or None,
                 ))
             else:
-                out.append(ErpPriceList(code=name, name=name, currency=self.currency, kind=PriceListKind.LEVEL))
+                out.append(ErpPriceList(code=name, name=name, currency=currencies[name], kind=PriceListKind.LEVEL))
         return out
 
     @port_method
     def list_prices(self, quantity_breaks: Sequence[int] = (1,)) -> list[PriceEntry]:
         """Tryton computes every price itself: one ``search_read`` of ``sale_price_uom`` per (list, break)
-        over all salable products, with context ``{price_list, quantity, uom: Unit}`` -> per base unit."""
+        over all salable products, with context ``{price_list, quantity, uom: Unit}`` -> per base unit; a list
+        in another currency adds ``currency`` to the context (Tryton converts at its rate of today)."""
         base = self._base_uom_id()
         lists = self.rpc.search_read("product.price_list", [], ["name"], order=[("name", "ASC")])
+        currencies = self._list_currencies([pl["name"] for pl in lists])
         out = []
         for price_list in lists:
+            currency = currencies[price_list["name"]]
+            context = {"price_list": price_list["id"], "uom": base}
+            if currency != self.currency:
+                context["currency"] = self._currency_id(currency)
             for brk in sorted(set(quantity_breaks)):
                 rows = self.rpc.search_read(
                     "product.product",
                     [("salable", "=", True), ("code", "!=", None)],
                     ["code", "sale_price_uom"],
                     order=[("code", "ASC")],
-                    context={"price_list": price_list["id"], "quantity": float(brk), "uom": base},
+                    context={**context, "quantity": float(brk)},
                 )
                 for row in rows:
                     if row.get("sale_price_uom") is None:
                         continue
                     out.append(PriceEntry(
                         price_list_code=price_list["name"], sku=row["code"], min_quantity=int(brk),
-                        unit_price=to_decimal(row["sale_price_uom"]), currency=self.currency,
+                        unit_price=to_decimal(row["sale_price_uom"]), currency=currency,
                     ))
         return out
 
     @port_method
     def customer_price(self, account_code: str, sku: str, quantity: Decimal, unit: str) -> Decimal:
-        """Per ``unit`` at ``quantity`` (in ``unit``), through the customer's own price list.
+        """Per ``unit`` at ``quantity`` (in ``unit``), through the customer's own price list, in the customer's
+        sale currency (converted by Tryton at its rate of today when that is not the company's).
 
         Raises ``UnknownErpReference`` (a ``LookupError``) for an unknown customer, SKU or unit.
         """
-        parties = self.rpc.search_read("party.party", [("code", "=", account_code)], ["sale_price_list"])
+        parties = self.rpc.search_read("party.party", [("code", "=", account_code)],
+                                       ["sale_price_list", "customer_currency"])
         if not parties:
             raise UnknownErpReference(f"no customer with account code {account_code!r}")
         uom = self._uoms().get(unit)
@@ -175,6 +217,8 @@ class MasterDataReads(TrytonRecords):
             "uom": uom["id"],
             "quantity": float(quantity),
         }
+        if parties[0].get("customer_currency"):
+            context["currency"] = parties[0]["customer_currency"]
         rows = self.rpc.search_read("product.product", [("code", "=", sku)], ["sale_price_uom"], context=context)
         if not rows:
             raise UnknownErpReference(f"no product with SKU {sku!r}")
@@ -201,7 +245,7 @@ class MasterDataReads(TrytonRecords):
         if not accounts:
             return out
         parties = {row["code"]: row for row in self.rpc.search_read(
-            "party.party", [("code", "in", accounts)], ["code", "sale_price_list"])}
+            "party.party", [("code", "in", accounts)], ["code", "sale_price_list", "customer_currency"])}
         products = {row["code"]: row for row in self.rpc.search_read(
             "product.product", [("code", "in", sorted({key[1] for key in wanted}))], ["code", "default_uom"])}
         list_ids = sorted({p["sale_price_list"] for p in parties.values() if p.get("sale_price_list")})
@@ -222,8 +266,8 @@ class MasterDataReads(TrytonRecords):
                 base = float(quantity) * float(uoms[unit]["factor"]) / float(
                     self._uom_by_id(product["default_uom"])["factor"])
                 bracket = sum(1 for threshold in breaks[price_list] if threshold <= base)
-            groups[(price_list, unit, product["default_uom"], bracket, party["id"] if price_list is None else None)
-                   ].append(key)
+            groups[(price_list, unit, product["default_uom"], bracket, party["id"] if price_list is None else None,
+                    party.get("customer_currency"))].append(key)
         for keys in groups.values():
             account, _, quantity, unit = keys[0]
             context = {
@@ -232,6 +276,8 @@ class MasterDataReads(TrytonRecords):
                 "uom": uoms[unit]["id"],
                 "quantity": float(quantity),
             }
+            if parties[account].get("customer_currency"):  # the customer's prices are in its sale currency
+                context["currency"] = parties[account]["customer_currency"]
             rows = self.rpc.search_read(
                 "product.product", [("code", "in", sorted({k[1] for k in keys}))], ["code", "sale_price_uom"],
                 context=context,

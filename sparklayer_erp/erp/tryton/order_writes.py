@@ -22,6 +22,7 @@ from sparklayer_erp.domain.models import (
 )
 from sparklayer_erp.erp.port import ErpTechnicalError
 from sparklayer_erp.erp.tryton import conventions as conv
+from sparklayer_erp.erp.tryton.currencies import CurrencyReads
 from sparklayer_erp.erp.tryton.errors import port_method
 from sparklayer_erp.erp.tryton.mapping import (
     REF_FIELDS,
@@ -37,7 +38,6 @@ from sparklayer_erp.erp.tryton.mapping import (
     rels,
     to_decimal,
 )
-from sparklayer_erp.erp.tryton.records import TrytonRecords
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc, TrytonUserError, TrytonUserWarning
 
 # Orders per sale.sale create/quote/confirm call. Tryton on SQLite builds one SQL statement over every record
@@ -46,7 +46,7 @@ CREATE_CHUNK = 50
 _CANCELLABLE_SHIPMENT_STATES = frozenset({"draft", "waiting"})
 
 
-class OrderWrites(TrytonRecords):
+class OrderWrites(CurrencyReads):
     """The port's order writes. A refusal Tryton gives for one order lands on that order, never on its batch."""
 
     # ================================================================ create, quote, confirm
@@ -58,7 +58,8 @@ class OrderWrites(TrytonRecords):
         rows = self.rpc.search_read(
             "party.party",
             [("code", "in", codes)],
-            ["code", "customer_payment_term", "sale_price_list", "addresses.invoice", "addresses.delivery"],
+            ["code", "customer_payment_term", "sale_price_list", "customer_currency", "addresses.invoice",
+             "addresses.delivery"],
         )
         return {row["code"]: row for row in rows}
 
@@ -133,6 +134,8 @@ class OrderWrites(TrytonRecords):
             "shipment_address": delivery_address["id"],
             "payment_term": party.get("customer_payment_term"),
             "price_list": party.get("sale_price_list"),
+            # the order's currency; Tryton converts to the company currency at its rate of the sale date
+            "currency": self._currency_id(draft.currency),
             conv.PO_NUMBER_FIELD: draft.po_number or None,
             "description": order_description(draft.description),
             conv.WEB_SHOP_FIELD: self._shop(),
@@ -153,8 +156,13 @@ class OrderWrites(TrytonRecords):
             return Refusal(RefusalReason.UNKNOWN_CUSTOMER, f"no active ERP customer {draft.account_code!r}")
         if not rels(party, "addresses"):
             return Refusal(RefusalReason.OTHER, f"customer {draft.account_code} has no address in the ERP")
-        if draft.currency != self.currency:
-            return Refusal(RefusalReason.OTHER, f"order currency {draft.currency} is not {self.currency}")
+        refusal = self._currency_refusal(draft.currency)
+        if refusal is not None:
+            return refusal
+        buys_in = self._code_of(party["customer_currency"]) if party.get("customer_currency") else self.currency
+        if draft.currency.upper() != buys_in:  # its ERP prices are in ``buys_in``: the price check compared those
+            return Refusal(RefusalReason.OTHER, f"the order is in {draft.currency.upper()} but customer "
+                                                f"{draft.account_code} buys in {buys_in} in the ERP")
         return self._check_lines(draft.lines, products)
 
     @port_method
@@ -412,15 +420,16 @@ class OrderWrites(TrytonRecords):
         detail = self._one(erp_id, ["shipments.state", "invoices.state"]) or {}
         shipments = [sh for sh in rels(detail, "shipments") if sh.get("state") != "cancelled"]
         invoices = [inv for inv in rels(detail, "invoices") if inv.get("state") != "cancelled"]
-        if any(inv.get("state") != "draft" for inv in invoices):
-            return ActionResult(ok=False, refusal=Refusal(
-                RefusalReason.INVALID_STATE,
-                "the invoice is already posted: cancelling needs a credit note (finance)",
-            ))
         if any(sh.get("state") not in _CANCELLABLE_SHIPMENT_STATES for sh in shipments):
             return ActionResult(ok=False, refusal=Refusal(
                 RefusalReason.POINT_OF_NO_RETURN, "a shipment is already being fulfilled"
             ))
+        booked = [int(inv["id"]) for inv in invoices if inv.get("state") != "draft"]
+        if booked:  # invoiced: the invoice is cancelled through a credit note (or refused, saying why)
+            refusal = self._credit_to_cancel(erp_id, booked)
+            if refusal is not None:
+                return ActionResult(ok=False, refusal=refusal)
+            invoices = [inv for inv in invoices if inv.get("state") == "draft"]
         try:
             if shipments:
                 self.rpc.model("stock.shipment.out", "cancel", [int(sh["id"]) for sh in shipments])
@@ -434,6 +443,12 @@ class OrderWrites(TrytonRecords):
         if row is None or order_state(row) != ErpOrderState.CANCELLED:
             raise ErpTechnicalError(f"sale {erp_id}: cancel procedure ran but the order is not cancelled")
         return ActionResult(ok=True, detail={"procedure": "cancel_after_commit"})
+
+    def _credit_to_cancel(self, erp_id: int, invoice_ids: Sequence[int]) -> Refusal | None:
+        """Cancel booked invoices with a credit note (``credit_notes.CreditNotes``); without that part the
+        order cannot be cancelled here."""
+        return Refusal(RefusalReason.INVALID_STATE, "the invoice is already posted: cancelling needs a credit "
+                                                    "note (finance)")
 
     def _ignore_exceptions(self, erp_id: int, wizard: str, kind: str) -> None:
         """Run a sale exception wizard telling Tryton to ignore (not recreate) every cancelled record."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sparklayer_erp.demo import demo_data
 from sparklayer_erp.demo.sandbox.server import SandboxHandle, run_sandbox
 from sparklayer_erp_tests.demo.sandbox.helpers import ACME, customer_body
 
@@ -29,7 +30,7 @@ def test_restart_keeps_data_and_does_not_seed_twice(tmp_path: Path) -> None:
         customer = second.admin.get_customer(ACME.platform_id)
         assert customer["accounting_id"] == "C1001"  # not wiped by a second seed
         listed = httpx.get(f"{second.base_url}/api/v2/customers", headers=headers).json()  # token survived too
-        assert listed["pagination"]["total"] == 25
+        assert listed["pagination"]["total"] == len(demo_data.CUSTOMERS) + 1  # seeded once (+ the newcomer)
 
 
 def test_credentials_from_arguments_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,155 @@
+"""A burst of orders drained by the real order sync, with and without SparkLayer throttling, side by side.
+
+One stack for both phases (``bench_order_latency.order_stack``: Tryton, the sandbox, the ledger and Dagster with
+the order sensor and the order schedules on; ``dagster dev`` on SQLite, or ``--postgres`` for the multi-process
+PostgreSQL shape). Each phase places ``--orders`` orders at once (in-process checkout, no time between orders)
+and waits until every purchase has its ERP order:
+
+1. **no faults**;
+2. **throttled**: the sandbox answers ``--rate-limit`` of all API requests with 429 (``Retry-After``
+   ``--retry-after`` s) and ``--server-errors`` of all with 503 (its fault switches, seeded), from before the
+   burst until the phase ends. The follow-up schedule keeps running, so status write-backs for the first phase's
+   orders meet the same throttling.
+
+Per phase it prints the drain time (first order placed -> last ERP order seen), duplicates (purchase ids with
+more than one ERP order), lost orders (no ERP order when the phase timed out), the runs by job and status, and
+the runs that failed as a whole; then the ratio of the drain times (bar: throttled <= 4 x no faults).
+
+    .venv/bin/python bench/bench_order_burst.py --orders 300
+    .venv/bin/python bench/bench_order_burst.py --orders 20      # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared stack lives beside this file
+
+from bench_order_latency import ErpWatcher, OrderStack, order_stack, print_runs  # noqa: E402
+
+from sparklayer_erp.erp.tryton import conventions as conv  # noqa: E402
+
+RATIO_BAR = 4.0
+IN_FLIGHT = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED")
+
+
+@dataclass
+class Phase:
+    name: str
+    faults: dict[str, object]
+    drain_s: float | None = None
+    place_s: float = 0.0
+    placed: int = 0
+    duplicates: int = 0
+    lost: int = 0
+    failed_runs: int = 0
+    runs: dict[str, dict[str, int]] = field(default_factory=dict)
+    injected: dict[str, int] = field(default_factory=dict)
+
+
+def erp_orders_per_purchase(stack: OrderStack, pids: list[str]) -> Counter[str]:
+    """How many ERP sales orders carry each purchase id (exactly-once means 1 each)."""
+    counts: Counter[str] = Counter()
+    for i in range(0, len(pids), 200):
+        rows = stack.erp.rpc.search_read("sale.sale", [(conv.PURCHASE_ID_FIELD, "in", pids[i:i + 200])],
+                                         [conv.PURCHASE_ID_FIELD])
+        counts.update(row[conv.PURCHASE_ID_FIELD] for row in rows)
+    return counts
+
+
+def wait_for_sync_runs(stack: OrderStack, timeout_s: float) -> None:
+    """Until no order-sync run is queued or running (so the run counts are final for the phase)."""
+    import dagster as dg
+
+    deadline = time.monotonic() + timeout_s
+    with stack.instance() as instance:
+        while time.monotonic() < deadline:
+            runs = instance.get_runs(filters=dg.RunsFilter(
+                job_name="order_sync_job", statuses=[dg.DagsterRunStatus(s) for s in IN_FLIGHT]))
+            if not runs:
+                return
+            time.sleep(1)
+
+
+def run_phase(stack: OrderStack, phase: Phase, n: int, tag: str, timeout_s: float) -> None:
+    stack.sandbox.admin.clear_faults()
+    if phase.faults:
+        stack.sandbox.admin.set_faults(**phase.faults)
+    for i in range(n):
+        stack.order_spec(i)  # the ERP prices of every order, read before the clock starts
+    since = time.time()
+    with ErpWatcher(stack.erp, every_s=0.5) as watcher:
+        started = time.monotonic()
+        pids = []
+        for i in range(n):
+            pid = stack.place(i, tag, in_process=True)
+            watcher.placed[pid] = time.monotonic()
+            pids.append(pid)
+        phase.place_s, phase.placed = time.monotonic() - started, len(pids)
+        drained = watcher.wait_all(timeout_s)
+        if drained:
+            phase.drain_s = max(watcher.seen.values()) - started
+    print(f"{phase.name}: {n} orders placed in {phase.place_s:.1f} s; "
+          + (f"drained in {phase.drain_s:.1f} s" if drained else f"NOT drained within {timeout_s:g} s"))
+    wait_for_sync_runs(stack, 120)
+    phase.injected = dict(stack.sandbox.admin.faults().get("injected", {}))
+    stack.sandbox.admin.clear_faults()
+    counts = erp_orders_per_purchase(stack, pids)
+    phase.duplicates = sum(1 for pid in pids if counts[pid] > 1)
+    phase.lost = sum(1 for pid in pids if counts[pid] == 0)
+    with stack.instance() as instance:
+        phase.runs = print_runs(instance, since=since)
+    phase.failed_runs = sum(by.get("FAILURE", 0) for by in phase.runs.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=300, help="orders per burst (default 300)")
+    parser.add_argument("--rate-limit", type=float, default=0.5, help="share of API requests answered 429")
+    parser.add_argument("--server-errors", type=float, default=0.1, help="share of API requests answered 503")
+    parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with each 429")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a phase after this long")
+    parser.add_argument("--postgres", action="store_true", help="the multi-process PostgreSQL deployment")
+    args = parser.parse_args()
+
+    # The sandbox draws 503 only for requests that escaped the 429 draw: scale it so both shares are of all requests.
+    share_503 = min(1.0, args.server_errors / (1 - args.rate_limit)) if args.rate_limit < 1 else 0.0
+    throttled = {"rate_limit_rate": args.rate_limit, "server_error_rate": share_503,
+                 "server_error_status": 503, "retry_after_s": args.retry_after, "seed": 13}
+    phases = [Phase("no faults", {}),
+              Phase(f"{args.rate_limit:.0%} 429 + {args.server_errors:.0%} 503", throttled)]
+    with order_stack(postgres=args.postgres, prefix="bench-burst-") as stack:
+        for k, phase in enumerate(phases):
+            run_phase(stack, phase, args.orders, f"BURST{k}", args.timeout)
+        mode = stack.mode
+
+    clean, faulted = phases
+    print(f"\n{mode}; bursts of {args.orders} orders, customers and payment methods rotating")
+    print(f"{'':<34}" + "".join(f"{p.name:>22}" for p in phases))
+    rows = [
+        ("drain time (placed -> all in ERP)", lambda p: f"{p.drain_s:.1f} s" if p.drain_s is not None else "timeout"),
+        ("placing the burst took", lambda p: f"{p.place_s:.1f} s"),
+        ("duplicates (ERP orders > 1)", lambda p: str(p.duplicates)),
+        ("lost (no ERP order)", lambda p: str(p.lost)),
+        ("runs failed as a whole", lambda p: str(p.failed_runs)),
+        ("faults injected", lambda p: ", ".join(f"{k} {v}" for k, v in sorted(p.injected.items())) or "-"),
+    ]
+    for label, cell in rows:
+        print(f"{label:<34}" + "".join(f"{cell(p):>22}" for p in phases))
+    if clean.drain_s and faulted.drain_s:
+        ratio = faulted.drain_s / clean.drain_s
+        verdict = "within" if ratio <= RATIO_BAR else "OVER"
+        print(f"ratio throttled / no faults: {ratio:.2f} x  ({verdict} the bar of {RATIO_BAR:g} x)")
+    else:
+        print("ratio: n/a (a phase did not drain)")
+    ok = all(p.drain_s is not None and not p.duplicates and not p.lost and not p.failed_runs for p in phases)
+    print("exactly once, nothing lost, no run failed as a whole: " + ("yes" if ok else "NO"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""The emulator fixtures for these tests."""
+
+pytest_plugins = ["sparklayer_erp_tests.netsuite_fixtures"]
