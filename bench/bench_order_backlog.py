@@ -9,7 +9,9 @@ orders (half pay on account, half by invoice, customers without a credit limit),
   with the ERP, claim in the ledger, ``create_orders``, read the ERP orders back to check totals, record
   links and audit — in batches of ``--batch``.
 
-The ratio flow/direct is the integration's efficiency (goal ≥ 0.8). Orders are timed per side; on this shared
+The ratio flow/direct is the integration's efficiency (goal ≥ 0.95). The output splits what the flow adds to
+the direct calls: the ERP reads it needs (items once per run, prices in bulk, the status read-back that checks
+totals), the SparkLayer read, and the rest (ledger writes, translation, Python). Orders are timed per side; on this shared
 2-core machine 2,000 orders per side may take too long, so ``--orders`` runs fewer and the output states the
 projection for 2,000 at the measured rate.
 
@@ -188,10 +190,14 @@ def main() -> None:
           "half on account, half by invoice)")
     print(f"direct create_orders: {direct_s:8.1f} s  {direct_rate:6.2f} orders/s")
     print(f"through the flow:     {flow_s:8.1f} s  {flow_rate:6.2f} orders/s")
-    print(f"ratio flow/direct:    {flow_rate / direct_rate:8.2f}   (goal >= 0.8)")
+    print(f"ratio flow/direct:    {flow_rate / direct_rate:8.2f}   (goal >= 0.95)")
     print("flow: ERP calls " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(timed.seconds.items()))
-          + f" (summed over threads; price reads take {PREFETCH_WALL[0]:.1f} s of wall time), "
-          f"SparkLayer reads {fetch_s:.1f} s")
+          + f" (the price prefetch, items included, takes {PREFETCH_WALL[0]:.1f} s), SparkLayer reads {fetch_s:.1f} s")
+    reads = {k: v for k, v in timed.seconds.items() if k != "create_orders"}
+    rest = flow_s - sum(timed.seconds.values()) - fetch_s
+    print(f"flow - direct = {flow_s - direct_s:+.1f} s: create_orders {timed.seconds.get('create_orders', 0) - direct_s:+.1f} s, "
+          + ", ".join(f"{k} {v:+.1f} s" for k, v in sorted(reads.items()))
+          + f", SparkLayer {fetch_s:+.1f} s, ledger/translation/Python {rest:+.1f} s")
     if n < TARGET:
         print(f"projection for {TARGET} orders at these rates (measured on {n}, extrapolated): direct "
               f"{TARGET / direct_rate / 60:.1f} min, flow {TARGET / flow_rate / 60:.1f} min")

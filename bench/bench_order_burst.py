@@ -11,9 +11,12 @@ and waits until every purchase has its ERP order:
    burst until the phase ends. The follow-up schedule keeps running, so status write-backs for the first phase's
    orders meet the same throttling.
 
-Per phase it prints the drain time (first order placed -> last ERP order seen), duplicates (purchase ids with
-more than one ERP order), lost orders (no ERP order when the phase timed out), the runs by job and status, and
-the runs that failed as a whole; then the ratio of the drain times (bar: throttled <= 4 x no faults).
+After the drain, the phase waits (``--settle``, faults still on) until the order-sync and follow-up runs under
+way have ended, so each has its final status. Per phase it prints the drain time (first order placed -> last
+ERP order seen), duplicates (purchase ids with more than one ERP order), lost orders (no ERP order when the
+phase timed out), the runs by job and status, the runs that failed as a whole, runs still under way when the
+settle time ran out, and the follow-up writes left for a next run (``failed_writes``); then the ratio of the
+drain times (bar: throttled <= 4 x no faults).
 
     .venv/bin/python bench/bench_order_burst.py --orders 300
     .venv/bin/python bench/bench_order_burst.py --orders 20      # smoke run
@@ -27,6 +30,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared stack lives beside this file
 
@@ -36,6 +40,8 @@ from sparklayer_erp.erp.tryton import conventions as conv  # noqa: E402
 
 RATIO_BAR = 4.0
 IN_FLIGHT = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED")
+SETTLE_JOBS = ("order_sync_job", "order_followup_job")
+FOLLOWUP_ASSETS = ("erp_order_approvals", "erp_card_payments", "sparklayer_order_status")
 
 
 @dataclass
@@ -48,6 +54,8 @@ class Phase:
     duplicates: int = 0
     lost: int = 0
     failed_runs: int = 0
+    in_flight: int = 0  # order-sync and follow-up runs still under way when the settle time ran out
+    failed_writes: int = 0  # follow-up writes left for the next run (each run's ``failed_writes``)
     runs: dict[str, dict[str, int]] = field(default_factory=dict)
     injected: dict[str, int] = field(default_factory=dict)
 
@@ -62,21 +70,36 @@ def erp_orders_per_purchase(stack: OrderStack, pids: list[str]) -> Counter[str]:
     return counts
 
 
-def wait_for_sync_runs(stack: OrderStack, timeout_s: float) -> None:
-    """Until no order-sync run is queued or running (so the run counts are final for the phase)."""
+def followup_failed_writes(instance: Any, since: float) -> int:
+    """Writes the follow-up runs of the phase left for their next run (summed ``failed_writes`` metadata)."""
+    import dagster as dg
+
+    total = 0
+    for asset in FOLLOWUP_ASSETS:
+        records = instance.fetch_materializations(dg.AssetKey(asset), limit=10_000).records
+        for record in records:
+            entry = record.asset_materialization.metadata.get("failed_writes") if record.asset_materialization else None
+            if entry is not None and record.timestamp >= since:
+                total += int(entry.value)
+    return total
+
+
+def wait_for_runs(stack: OrderStack, timeout_s: float) -> int:
+    """Until no order-sync or follow-up run is queued or running, so every run of the phase has its final
+    status (the faults stay on meanwhile); returns how many are still in flight at the timeout."""
     import dagster as dg
 
     deadline = time.monotonic() + timeout_s
     with stack.instance() as instance:
-        while time.monotonic() < deadline:
-            runs = instance.get_runs(filters=dg.RunsFilter(
-                job_name="order_sync_job", statuses=[dg.DagsterRunStatus(s) for s in IN_FLIGHT]))
-            if not runs:
-                return
-            time.sleep(1)
+        while True:
+            runs = [r for job in SETTLE_JOBS for r in instance.get_runs(filters=dg.RunsFilter(
+                job_name=job, statuses=[dg.DagsterRunStatus(s) for s in IN_FLIGHT]))]
+            if not runs or time.monotonic() >= deadline:
+                return len(runs)
+            time.sleep(2)
 
 
-def run_phase(stack: OrderStack, phase: Phase, n: int, tag: str, timeout_s: float) -> None:
+def run_phase(stack: OrderStack, phase: Phase, n: int, tag: str, timeout_s: float, settle_s: float) -> None:
     stack.sandbox.admin.clear_faults()
     if phase.faults:
         stack.sandbox.admin.set_faults(**phase.faults)
@@ -96,7 +119,7 @@ def run_phase(stack: OrderStack, phase: Phase, n: int, tag: str, timeout_s: floa
             phase.drain_s = max(watcher.seen.values()) - started
     print(f"{phase.name}: {n} orders placed in {phase.place_s:.1f} s; "
           + (f"drained in {phase.drain_s:.1f} s" if drained else f"NOT drained within {timeout_s:g} s"))
-    wait_for_sync_runs(stack, 120)
+    phase.in_flight = wait_for_runs(stack, settle_s)
     phase.injected = dict(stack.sandbox.admin.faults().get("injected", {}))
     stack.sandbox.admin.clear_faults()
     counts = erp_orders_per_purchase(stack, pids)
@@ -104,6 +127,7 @@ def run_phase(stack: OrderStack, phase: Phase, n: int, tag: str, timeout_s: floa
     phase.lost = sum(1 for pid in pids if counts[pid] == 0)
     with stack.instance() as instance:
         phase.runs = print_runs(instance, since=since)
+        phase.failed_writes = followup_failed_writes(instance, since)
     phase.failed_runs = sum(by.get("FAILURE", 0) for by in phase.runs.values())
 
 
@@ -114,6 +138,9 @@ def main() -> None:
     parser.add_argument("--server-errors", type=float, default=0.1, help="share of API requests answered 503")
     parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with each 429")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up on a phase after this long")
+    parser.add_argument("--settle", type=float, default=600.0,
+                        help="after a drain, wait this long at most for the order-sync and follow-up runs still "
+                             "under way to end (so every run has its final status)")
     parser.add_argument("--postgres", action="store_true", help="the multi-process PostgreSQL deployment")
     args = parser.parse_args()
 
@@ -125,22 +152,24 @@ def main() -> None:
               Phase(f"{args.rate_limit:.0%} 429 + {args.server_errors:.0%} 503", throttled)]
     with order_stack(postgres=args.postgres, prefix="bench-burst-") as stack:
         for k, phase in enumerate(phases):
-            run_phase(stack, phase, args.orders, f"BURST{k}", args.timeout)
+            run_phase(stack, phase, args.orders, f"BURST{k}", args.timeout, args.settle)
         mode = stack.mode
 
     clean, faulted = phases
     print(f"\n{mode}; bursts of {args.orders} orders, customers and payment methods rotating")
-    print(f"{'':<34}" + "".join(f"{p.name:>22}" for p in phases))
+    print(f"{'':<34}" + "".join(f"{p.name:>32}" for p in phases))
     rows = [
         ("drain time (placed -> all in ERP)", lambda p: f"{p.drain_s:.1f} s" if p.drain_s is not None else "timeout"),
         ("placing the burst took", lambda p: f"{p.place_s:.1f} s"),
         ("duplicates (ERP orders > 1)", lambda p: str(p.duplicates)),
         ("lost (no ERP order)", lambda p: str(p.lost)),
         ("runs failed as a whole", lambda p: str(p.failed_runs)),
+        ("runs still under way at the end", lambda p: str(p.in_flight)),
+        ("follow-up writes left to next run", lambda p: str(p.failed_writes)),
         ("faults injected", lambda p: ", ".join(f"{k} {v}" for k, v in sorted(p.injected.items())) or "-"),
     ]
     for label, cell in rows:
-        print(f"{label:<34}" + "".join(f"{cell(p):>22}" for p in phases))
+        print(f"{label:<34}" + "".join(f"{cell(p):>32}" for p in phases))
     if clean.drain_s and faulted.drain_s:
         ratio = faulted.drain_s / clean.drain_s
         verdict = "within" if ratio <= RATIO_BAR else "OVER"

@@ -26,6 +26,7 @@ again, so the bench gives its Dagster processes a bytecode cache in its temporar
 
     .venv/bin/python bench/bench_order_latency.py --orders 100 --overlap
     .venv/bin/python bench/bench_order_latency.py --orders 100 --overlap --postgres
+    .venv/bin/python bench/bench_order_latency.py --startup 10     # only the run worker's start-up cost
 """
 
 from __future__ import annotations
@@ -379,7 +380,13 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="the multi-process PostgreSQL deployment")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="let every Dagster process compile the package again (PYTHONDONTWRITEBYTECODE)")
+    parser.add_argument("--startup", type=int, metavar="N", default=0,
+                        help="only measure what a run worker pays to load the code location (median of N fresh "
+                             "interpreters) and exit")
     args = parser.parse_args()
+    if args.startup:
+        print_startup(args.startup)
+        return
 
     with order_stack(postgres=args.postgres, bytecode_cache=not args.no_bytecode_cache,
                      prefix="bench-latency-") as stack:
@@ -406,6 +413,31 @@ def main() -> None:
                 print(f"latency placed -> ERP order: p50 {statistics.median(latencies):.1f} s, p95 {q[18]:.1f} s, "
                       f"max {latencies[-1]:.1f} s, min {latencies[0]:.1f} s   (goal p95 <= 10 s, bar 15 s)")
             print_breakdown(instance)
+
+
+STARTUP_PROBES = (
+    ("python itself", "pass"),
+    ("import dagster", "import dagster"),
+    ("import sparklayer_erp.definitions", "import sparklayer_erp.definitions"),
+    ("load the code location (+ repository, order_sync_job)",
+     "from sparklayer_erp.definitions import defs; defs.get_repository_def().get_job('order_sync_job')"),
+)
+
+
+def print_startup(n: int) -> None:
+    """Median wall time of fresh interpreters (as Dagster starts each run) doing each probe, inside the process
+    (after the interpreter is up) and for the whole process (exit included)."""
+    for label, code in STARTUP_PROBES:
+        inner, whole = [], []
+        timed = f"import time, warnings; warnings.simplefilter('ignore'); t0 = time.perf_counter(); {code}; " \
+                "print(time.perf_counter() - t0)"
+        for _ in range(n):
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", timed], capture_output=True, text=True, check=True)
+            whole.append(time.perf_counter() - started)
+            inner.append(float(done.stdout.strip().splitlines()[-1]))
+        print(f"{label:<55} in process: median {statistics.median(inner) * 1000:6.0f} ms (min "
+              f"{min(inner) * 1000:5.0f});  whole process: median {statistics.median(whole) * 1000:6.0f} ms")
 
 
 def print_runs(instance: Any, since: float | None = None) -> dict[str, dict[str, int]]:

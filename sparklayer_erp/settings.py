@@ -267,6 +267,10 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
     Setting("COMPANY_TIMEZONE", "Europe/London", _timezone,
             "The company's time zone (IANA name, e.g. Europe/London): the month and day an order belongs to "
             "(month-end partitions, reconciliation), every schedule's cron and the digest hour are in it."),
+    Setting("COMPANY_CURRENCY", "GBP", lambda name, value: value if len(value) == 3 and value.isalpha() and value.isupper()
+            else _choice("an ISO 4217 code in capitals, e.g. GBP, EUR, USD")(name, value),
+            "The company's own currency (ISO 4217, e.g. GBP): month-end totals across orders are in it, each "
+            "foreign-currency order converted at the ERP's rate for the order."),
     Setting("ALERT_DIGEST_HOUR", "7", lambda name, value: _hour(name, value),
             "Hour of the daily digest of open exceptions, 0-23, in company time (COMPANY_TIMEZONE)."),
     Setting("ALERT_SMTP_HOST", "", _optional, "DEPRECATED (use ALERT_URLS_<TEAM>): SMTP server, plain SMTP."),

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from pydantic import Field
 
+from sparklayer_erp import settings
+from sparklayer_erp.domain.money import UnknownCurrency, currency_exponent
 from sparklayer_erp.domain.reconciliation import ReconResult, close_ready
 from sparklayer_erp.month_end import close as flow
 from sparklayer_erp.month_end.export import class_label
@@ -32,6 +34,7 @@ from sparklayer_erp.resources import (
     PolicyResource,
     SparkLayerResource,
 )
+from sparklayer_erp.settings import SettingError
 
 GROUP = "month_end"
 
@@ -64,6 +67,16 @@ def _tolerance(config: MonthEndConfig) -> Decimal:
     return value
 
 
+def _company_currency() -> str:
+    """``COMPANY_CURRENCY``, checked now: a currency whose minor unit is known (totals are rounded to it)."""
+    try:
+        code = str(settings.read("COMPANY_CURRENCY"))
+        currency_exponent(code)
+    except (SettingError, UnknownCurrency) as exc:
+        raise dg.Failure(description=f"COMPANY_CURRENCY: {exc}", allow_retries=False) from None
+    return code
+
+
 def _recon_type_check(_context: object, value: object) -> dg.TypeCheck:
     if not isinstance(value, ReconResult):
         return dg.TypeCheck(success=False, description=f"expected a ReconResult, got {type(value).__name__}")
@@ -92,8 +105,11 @@ ReconResultType = dg.DagsterType(
         "Every SparkLayer order placed in the month, matched to its ERP order, invoice(s) and payment(s) and "
         "classified: settled; invoiced and open within terms; overdue; pending approval; confirmed, not yet "
         "invoiced; missing in the ERP; amount mismatch; paid in the shop but unpaid in the ERP; cancelled in one "
-        "system only; cancelled in both — plus ERP orders that claim a SparkLayer order that does not exist. "
-        "Totals per customer, payment method, currency and class, exact. Every run writes a new version of the "
+        "system only; cancelled in both; refunded in the shop with no ERP credit note, or credited in the ERP "
+        "and not refunded in the shop; part-shipped (explained when invoiced for exactly the shipped part); "
+        "in a currency the ERP does not book; exchange rate differences — plus ERP orders that claim a "
+        "SparkLayer order that does not exist. Totals per customer, payment method, currency and class, exact, "
+        "in the company currency (COMPANY_CURRENCY) at the ERP's rate for each order. Every run writes a new version of the "
         "pack (a workbook with a Read me sheet, CSV files, a chart) under reconciliation/YYYY-MM/vN in the data "
         "folder and in the ledger (copy it out with `sparklayer-erp pack --month YYYY-MM`); the first "
         "close-ready version is the one the month closes on. Finance gets the pack by e-mail when the month "
@@ -104,16 +120,17 @@ def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEnd
                              sparklayer: SparkLayerResource, erp: ErpResource, policy: PolicyResource,
                              alerts: AlertsResource) -> dg.Output[ReconResult]:
     month = flow.Month.from_partition_key(context.partition_key, ZoneInfo(monthly.timezone))
-    as_of, tolerance = _as_of(config, month), _tolerance(config)
+    as_of, tolerance, currency = _as_of(config, month), _tolerance(config), _company_currency()
     with sparklayer.session() as client, erp.session() as port:
         frames = flow.build_month_frames(client, port, ledger.ledger(), month)
     try:
-        result = flow.reconcile(frames, month, as_of, tolerance)
+        result = flow.reconcile(frames, month, as_of, tolerance, company_currency=currency)
     except flow.FrameInvalid as exc:
         raise dg.Failure(description=str(exc), allow_retries=False,
                          metadata={"frame": exc.frame, "failures": dg.MetadataValue.md(exc.cases.to_markdown())}
                          ) from exc
-    published = flow.publish(result, ledger.ledger(), policy.output_dir(), run_id=context.run.run_id)
+    published = flow.publish(result, ledger.ledger(), policy.output_dir(), run_id=context.run.run_id,
+                             default_currency=currency)
     exported = published.exported
     routing = alerts.routing()
     alert = flow.pack_alert(result, published, routing.ui_url)
@@ -147,6 +164,7 @@ def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEnd
         "erp_total": float(totals["erp_total"]),
         "difference": str(totals["difference"]),
         "as_of": as_of.isoformat(),
+        "company_currency": currency,
         "orders_per_class": dg.MetadataValue.json(flow.class_counts(result)),
         **{f"read_{k}": dg.MetadataValue.int(v) for k, v in frames.counts().items()},
     })

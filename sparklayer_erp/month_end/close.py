@@ -40,10 +40,13 @@ import pandera.pandas as pa
 
 from sparklayer_erp import settings
 from sparklayer_erp.domain.alerting import Alert
-from sparklayer_erp.domain.models import ErpOrderStatus
+from sparklayer_erp.domain.models import ErpOrderState, ErpOrderStatus
+from sparklayer_erp.domain.money import CURRENCY_EXPONENTS, UnknownCurrency, round_money
+from sparklayer_erp.domain.order_lifecycle import unit_factors
 from sparklayer_erp.domain.reconciliation import (
     ERP_INVOICE_COLUMNS,
     ERP_ORDER_COLUMNS,
+    ERP_ORDER_OPTIONAL_COLUMNS,
     ERP_PAYMENT_COLUMNS,
     RECON_CLASSES,
     SL_LINE_COLUMNS,
@@ -69,7 +72,7 @@ from sparklayer_erp.month_end.gates import INPUT_SCHEMAS, OUTPUT_SCHEMAS
 from sparklayer_erp.plumbing.markdown import cell, team_label
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerNotFound, SparkLayerValidationError
-from sparklayer_erp.sparklayer.models import Purchase
+from sparklayer_erp.sparklayer.models import Purchase, Transaction
 
 EXPORT_FOLDER = "reconciliation"
 UNKNOWN_CUSTOMER = "(no SparkLayer customer)"
@@ -160,23 +163,62 @@ class MonthFrames:
     erp_payments: pd.DataFrame
     known_purchase_ids: frozenset[str]  # SparkLayer orders outside the month that exist (not "unknown")
     lookups: int = 0  # purchases looked up one by one
+    # Currencies the ERP refused to book an order in (open ``unknown_currency`` exceptions) and holds no order in
+    refused_currencies: frozenset[str] = frozenset()
+
+    def erp_currencies(self) -> frozenset[str] | None:
+        """The currencies the ERP books as far as the integration knows (None: every ISO 4217 currency)."""
+        return frozenset(CURRENCY_EXPONENTS) - self.refused_currencies if self.refused_currencies else None
 
     def counts(self) -> dict[str, int]:
         return {"sparklayer_orders_read": len(self.sl_orders), "sparklayer_lines": len(self.sl_lines),
                 "erp_orders": len(self.erp_orders), "erp_invoices": len(self.erp_invoices),
-                "erp_payments": len(self.erp_payments), "purchases_looked_up": self.lookups}
+                "erp_payments": len(self.erp_payments), "purchases_looked_up": self.lookups,
+                "sparklayer_orders_refunded": int((self.sl_orders.get("refunded", pd.Series(dtype=object)) != 0).sum()),
+                "erp_orders_credited": int((self.erp_orders.get("credited", pd.Series(dtype=object)) != 0).sum())}
 
 
 # --- reading ----------------------------------------------------------------------------------------------------
 
 
-def _sl_row(p: Purchase, accounts: Mapping[str, str]) -> dict:
+def _sl_row(p: Purchase, accounts: Mapping[str, str], money: tuple[Decimal, Decimal] | None = None) -> dict:
+    """``money``: (paid, refunded) from the purchase's transactions when they were read; else SparkLayer's
+    ``total_paid`` and no refund (the order's class cannot depend on them: it has no live ERP order)."""
     customer = p.customer_identifiers.get("sparklayer") or UNKNOWN_CUSTOMER
     shipping = (p.shipping_net or Decimal("0")) + (p.shipping_tax or Decimal("0"))
+    paid, refunded = money if money is not None else (p.total_paid or Decimal("0"), Decimal(0))
     return {"purchase_id": p.sparklayer_id, "visible_id": p.visible_id, "account_code": accounts.get(customer),
             "customer_sparklayer_id": customer, "payment_method": p.payment_method, "placed_at": p.placed_at,
-            "status": p.status, "total_gross": p.total, "total_paid": p.total_paid or Decimal("0"),
-            "shipping_gross": shipping, "currency": (p.currency or "").upper() or None}
+            "status": p.status, "total_gross": p.total, "total_paid": paid,
+            "shipping_gross": shipping, "currency": (p.currency or "").upper() or None, "refunded": refunded}
+
+
+def refunded_in_shop(transactions: Iterable[Transaction]) -> Decimal:
+    """What the shop refunded on a purchase (positive): its refund transactions applied to the balance — the
+    shop's own and the ERP credit notes the integration wrote back, which the ERP side counts as credited."""
+    return sum((-t.total for t in transactions if t.type == "refund" and t.apply_to_balance and t.total < 0),
+               Decimal(0))
+
+
+def paid_in_shop(transactions: Iterable[Transaction]) -> Decimal:
+    """What the buyer paid in the shop, before refunds (those are ``refunded_in_shop``): payment transactions
+    applied to the balance. Read from the transactions, not ``total_paid``, so a refund is never taken off twice."""
+    return sum((t.total for t in transactions if t.type == "payment" and t.apply_to_balance and t.total > 0),
+               Decimal(0))
+
+
+def _shop_money(client: SparkLayerClient, purchases: Iterable[Purchase]) -> dict[str, tuple[Decimal, Decimal]]:
+    """(paid, refunded) per purchase. Transactions come with the purchase when SparkLayer embeds them, else one
+    read per purchase — only for purchases whose refunds can change their class: those with a live ERP order."""
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for p in purchases:
+        pid = p.sparklayer_id or ""
+        try:
+            transactions = p.transactions or tuple(client.get_transactions("sparklayer", pid))
+        except SparkLayerNotFound:
+            continue
+        out[pid] = (paid_in_shop(transactions), refunded_in_shop(transactions))
+    return out
 
 
 def _sl_line_rows(p: Purchase) -> list[dict]:
@@ -186,13 +228,46 @@ def _sl_line_rows(p: Purchase) -> list[dict]:
     return rows if rows and all(r["sku"] and r["line_total_gross"] is not None for r in rows) else []
 
 
-def _erp_rows(statuses: Iterable[ErpOrderStatus]) -> tuple[list[dict], list[dict], list[dict]]:
+CREDITED_STATES = frozenset({"posted", "paid"})  # a draft or cancelled credit note credits nothing yet
+
+
+def shipped_facts(status: ErpOrderStatus, factors: Mapping[tuple[str, str], int]) -> dict[str, object]:
+    """Ordered vs shipped, from the ERP order's lines and done shipments: base units of the live lines (what the
+    ERP cancelled after the point of no return is not ordered any more), base units shipped, and the gross
+    value of what shipped (the shipped units at the line's price, with the order's tax ratio, rounded to the
+    order currency's minor unit). A unit without a known pack size counts as one (it is then counted the same
+    way on both sides)."""
+    ordered_units: dict[str, Decimal] = {}
+    price: dict[str, tuple[Decimal, str]] = {}
+    for ln in status.lines:
+        left = ln.quantity - ln.cancelled_quantity
+        ordered_units[ln.sku] = ordered_units.get(ln.sku, Decimal(0)) + left * factors.get((ln.sku, ln.unit), 1)
+        price.setdefault(ln.sku, (ln.unit_price / factors.get((ln.sku, ln.unit), 1), ln.unit))
+    shipped_units: dict[str, Decimal] = {}
+    for sh in status.shipments:
+        if sh.state != "done":
+            continue
+        for sl in sh.lines:
+            shipped_units[sl.sku] = shipped_units.get(sl.sku, Decimal(0)) + sl.quantity * factors.get((sl.sku, sl.unit), 1)
+    net = sum((units * price[sku][0] for sku, units in shipped_units.items() if sku in price), Decimal(0))
+    ratio = status.total / status.total_untaxed if status.total_untaxed else Decimal(1)
+    try:
+        shipped_total = round_money(net * ratio, status.currency)
+    except UnknownCurrency:
+        shipped_total = round_money(net * ratio)
+    return {"quantity_ordered": int(sum(ordered_units.values(), Decimal(0))),
+            "quantity_shipped": int(sum(shipped_units.values(), Decimal(0))), "shipped_total": shipped_total}
+
+
+def _erp_rows(statuses: Iterable[ErpOrderStatus], factors: Mapping[tuple[str, str], int] | None = None
+              ) -> tuple[list[dict], list[dict], list[dict]]:
     orders, invoices, payments = [], [], []
     for s in sorted(statuses, key=lambda x: x.erp_id):
+        credited = sum((n.total for n in s.credit_notes if n.state in CREDITED_STATES), Decimal(0))
         orders.append({"erp_id": s.erp_id, "number": s.number, "purchase_id": s.purchase_id,
                        "account_code": s.account_code, "state": s.state.value, "total": s.total,
-                       "order_date": s.order_date, "currency": getattr(s, "currency", None),
-                       "company_currency_rate": getattr(s, "company_rate", None)})
+                       "order_date": s.order_date, "currency": s.currency, "company_currency_rate": s.company_rate,
+                       "credited": credited, **shipped_facts(s, factors or {})})
         invoices.extend({"erp_id": s.erp_id, "number": i.number, "state": i.state, "total": i.total,
                          "amount_due": i.amount_due, "invoice_date": i.invoice_date, "due_date": i.due_date}
                         for i in s.invoices)
@@ -234,17 +309,32 @@ def build_month_frames(client: SparkLayerClient, erp: ErpPort, ledger: Ledger, m
                 known.add(pid)
         except (SparkLayerNotFound, SparkLayerValidationError):  # 400: not even a valid purchase id
             pass
-    orders, invoices, payments = _erp_rows(statuses.values())
+    live = {s.purchase_id for s in statuses.values() if s.purchase_id and s.state is not ErpOrderState.CANCELLED}
+    money = _shop_money(client, (p for p in in_month if p.sparklayer_id in live))
+    shipped_any = any(sh.lines for s in statuses.values() for sh in s.shipments if sh.state == "done")
+    factors = unit_factors(erp.list_items()) if shipped_any else {}
+    orders, invoices, payments = _erp_rows(statuses.values(), factors)
     return MonthFrames(
-        sl_orders=_frame([_sl_row(p, accounts) for p in in_month],
-                         dict.fromkeys([*SL_ORDER_COLUMNS, "shipping_gross", "currency"])),
+        sl_orders=_frame([_sl_row(p, accounts, money.get(p.sparklayer_id or "")) for p in in_month],
+                         dict.fromkeys([*SL_ORDER_COLUMNS, "shipping_gross", "currency", "refunded"])),
         sl_lines=_frame([r for p in in_month for r in _sl_line_rows(p)], SL_LINE_COLUMNS),
-        erp_orders=_frame(orders, dict.fromkeys([*ERP_ORDER_COLUMNS, "currency", "company_currency_rate"])),
+        erp_orders=_frame(orders, dict.fromkeys([*ERP_ORDER_COLUMNS, *ERP_ORDER_OPTIONAL_COLUMNS])).astype(
+            {"quantity_ordered": "int64", "quantity_shipped": "int64"}),
         erp_invoices=_frame(invoices, ERP_INVOICE_COLUMNS),
         erp_payments=_frame(payments, ERP_PAYMENT_COLUMNS),
         known_purchase_ids=frozenset(known),
         lookups=lookups,
+        refused_currencies=refused_currencies(ledger, orders),
     )
+
+
+def refused_currencies(ledger: Ledger, erp_orders: Iterable[Mapping[str, object]]) -> frozenset[str]:
+    """Currencies the ERP refused an order in (the order sync's open ``unknown_currency`` exceptions), less
+    those it holds an order in (a refusal for a missing day's rate does not make a booked currency unknown)."""
+    refused = {str((e.detail or {}).get("currency") or "").upper()
+               for e in ledger.open_exceptions(kind="unknown_currency")}
+    booked = {str(o.get("currency") or "").upper() for o in erp_orders}
+    return frozenset(refused - booked - {""})
 
 
 # --- the gates and the reconciliation ---------------------------------------------------------------------------
@@ -273,9 +363,10 @@ def validate_result(result: ReconResult) -> None:
 
 
 def reconcile(frames: MonthFrames, month: Month, as_of: dt.date, amount_tolerance: Decimal = Decimal("0.00"),
-              company_currency: str = "GBP") -> ReconResult:
+              company_currency: str | None = None) -> ReconResult:
     """Gate the inputs, reconcile, gate the outputs. ``amount_tolerance`` is per order, in money (minor units of
-    the order's currency); totals across orders are in ``company_currency``."""
+    the order's currency); totals across orders are in ``company_currency`` (default ``COMPANY_CURRENCY``)."""
+    company_currency = company_currency or str(settings.read("COMPANY_CURRENCY"))
     valid = validate_inputs(frames, company_currency)
     sl_lines = valid["sl_lines"]
     with_lines = len(sl_lines) > 0
@@ -284,7 +375,7 @@ def reconcile(frames: MonthFrames, month: Month, as_of: dt.date, amount_toleranc
         as_of=as_of, month_start=month.start, month_end=month.end,
         amount_tolerance_pence=int(to_pence([amount_tolerance])[0]),
         sl_lines=sl_lines if with_lines else None, known_purchase_ids=frames.known_purchase_ids,
-        timezone=month.zone, company_currency=company_currency,
+        timezone=month.zone, company_currency=company_currency, erp_currencies=frames.erp_currencies(),
     )
     validate_result(result)
     return result

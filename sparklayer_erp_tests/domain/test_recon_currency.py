@@ -18,7 +18,12 @@ from sparklayer_erp.domain.reconciliation import (
     minor_unit_frames,
     reconcile_month,
 )
-from sparklayer_erp.month_end.gates import ByCurrencySchema, ErpOrdersSchema, ReconOrdersSchema, SlOrdersSchema
+from sparklayer_erp.month_end.gates import (
+    ByCurrencySchema,
+    ErpOrdersSchema,
+    ReconOrdersSchema,
+    SlOrdersSchema,
+)
 from sparklayer_erp_tests.domain.recon_builders import AS_OF, MONTH_END, MONTH_START, Frames
 
 D = Decimal

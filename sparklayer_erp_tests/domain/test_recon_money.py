@@ -121,3 +121,15 @@ def test_decimal_columns_share_objects_for_equal_amounts():
     totals = run(f).orders["sl_total"].to_numpy()
     assert len({id(v) for v in totals}) == 1 and totals[0] == D("120.00")
     assert isinstance(np.asarray(totals)[0], Decimal)
+
+
+def test_a_float_equal_to_a_decimal_amount_is_still_refused():
+    # amounts are converted once per distinct value; a float that hashes like a Decimal must not slip through
+    with pytest.raises(TypeError, match="Decimal"):
+        to_pence([D("1.5"), 1.5, D("1.5")], column="x")
+    with pytest.raises(TypeError, match="NaN"):
+        to_pence([D("1.5"), D("NaN")], column="x")
+
+
+def test_equal_amounts_spelled_differently_convert_alike_and_each_rounds_once():
+    assert to_pence([D("1.10"), D("1.1"), D("1.100"), D("0.005"), D("-0.005")]).tolist() == [110, 110, 110, 1, -1]

@@ -7,6 +7,8 @@ import dagster as dg
 import pytest
 
 from sparklayer_erp import settings
+from sparklayer_erp.demo.bootstrap import netsuite_environment
+from sparklayer_erp.oncall import check_erp
 from sparklayer_erp.resources import (
     ErpAdapter,
     ErpResource,
@@ -14,6 +16,9 @@ from sparklayer_erp.resources import (
     erp_location,
     erp_resource_from_settings,
 )
+from sparklayer_erp_tests import netsuite_fixtures
+
+netsuite_emulator = netsuite_fixtures.netsuite_emulator  # the session's emulator
 
 TBA = {
     "ERP_KIND": "netsuite", "NETSUITE_ACCOUNT_ID": "1234567_SB1", "NETSUITE_AUTH": "tba",
@@ -90,3 +95,11 @@ def test_a_malformed_netsuite_setting_fails_at_setup_naming_it(netsuite_env, mon
             dg.build_resources({"erp": build_resources()["erp"]}) as res:
         res.erp.values()
     assert message in str(caught.value.__cause__) and "s3cret" not in str(caught.value.__cause__)
+
+
+def test_the_on_call_check_logs_in_to_netsuite_and_says_why_not_without_the_secret(netsuite_emulator):
+    env = netsuite_environment(netsuite_emulator.settings("tba"))
+    assert check_erp(env).problem is None
+    wrong = check_erp({**env, "NETSUITE_TOKEN_SECRET": "wrong-s3cret-value"})
+    assert "INVALID_LOGIN" in wrong.problem and "s3cret" not in wrong.problem
+    assert "NETSUITE_TOKEN_ID" in check_erp({**env, "NETSUITE_TOKEN_ID": ""}).problem

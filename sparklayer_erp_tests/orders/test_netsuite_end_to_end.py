@@ -10,6 +10,7 @@ sync process of the crash test.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
@@ -31,6 +33,7 @@ from sparklayer_erp.ledger import Ledger, SyncState
 from sparklayer_erp.orders.followup import OrderFollowup
 from sparklayer_erp.orders.sync import OrderSync, fetch_requested, fetch_sweep, utc_now
 from sparklayer_erp.resources import (
+    AlertsResource,
     ErpResource,
     LedgerResource,
     PolicyResource,
@@ -41,6 +44,8 @@ from sparklayer_erp.sparklayer import contract
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp_tests import fixtures_erp, netsuite_fixtures
 from sparklayer_erp_tests.orders.shop import SITE, Shop
+
+pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning")
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUYER = "C1006"  # no credit limit: every committed order fits
@@ -221,9 +226,8 @@ def test_master_data_goes_from_netsuite_to_the_shop(ns_env, tmp_path):
     from sparklayer_erp.demo.sandbox.server import run_sandbox
     from sparklayer_erp.masterdata.assets import MASTERDATA_ASSETS, MASTERDATA_CHECKS
 
-    names = {name: env for name, env in _netsuite_fields().items()}
-    erp_resource = ErpResource(adapter="netsuite", **{name: ns_env.get(env, "") for name, env in names.items()
-                                                      if name != "netsuite_concurrency"}, netsuite_concurrency=5)
+    erp_resource = ErpResource(adapter="netsuite", netsuite_concurrency=5, **{
+        name: ns_env.get(env, "") for name, env in _netsuite_fields().items() if name != "netsuite_concurrency"})
     with run_sandbox(tmp_path / "shop.sqlite") as shop_sandbox, dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(
             [*MASTERDATA_ASSETS, *MASTERDATA_CHECKS], instance=instance, raise_on_error=False,
@@ -256,6 +260,72 @@ def _netsuite_fields() -> dict[str, str]:
 
 def _site() -> dict[str, str]:
     return {"site_id": SITE["site_id"], "client_id": SITE["client_id"], "client_secret": SITE["client_secret"]}
+
+
+# --- monitoring ----------------------------------------------------------------------------------------------
+
+
+def test_drift_rules_fire_on_netsuite_situations_and_spare_a_healthy_order(shop, ledger, erp, client, sandbox,
+                                                                          netsuite_emulator):
+    from sparklayer_erp.domain.drift import DriftConfig
+    from sparklayer_erp.monitoring.watch import MonitorSettings, erp_label, run_drift
+
+    shipped, cancelled_late, healthy = _place(shop, ledger, "DRIFT", ["invoice", "invoice", "invoice"],
+                                              sku="SKU-AJ-L")
+    OrderSync(ledger, erp, client=client).run(fetch_requested(client, [shipped, cancelled_late, healthy], None))
+    staff = netsuite_emulator.staff
+    staff.ship(int(shop.sales_order(shipped)["id"]), ("1ZDRIFT",))  # shipped, not yet shown in the shop
+    staff.ship(int(shop.sales_order(cancelled_late)["id"]), (), ship_status="A")  # picked: point of no return
+    sandbox.admin.cancel_order(cancelled_late)  # ... and then the buyer cancels in the shop
+    OrderSync(ledger, erp, client=client).run(fetch_requested(client, [cancelled_late], None))
+
+    config = DriftConfig(stuck_after=dt.timedelta(0), status_grace=dt.timedelta(0),
+                         payment_grace=dt.timedelta(0), stale_after={})
+    _, outcome = run_drift(client, erp, ledger, config, MonitorSettings(pending_grace=dt.timedelta(0)))
+
+    late = erp.order_status([ledger.get_order_link(cancelled_late).erp_order_id])[0]
+    found = {(p.kind, p.entity_id) for p in outcome.problems}
+    assert {("status_mismatch", shipped), ("erp_order_orphaned", erp_label(late))} <= found, found
+    assert not {entity for _, entity in found if entity == healthy}, "a healthy order must never be reported"
+
+
+# --- month-end ------------------------------------------------------------------------------------------------
+
+
+def test_month_end_reconciles_this_months_orders_against_netsuite(shop, ledger, ledger_url, erp, client, sandbox,
+                                                                 ns_env, netsuite_emulator, tmp_path):
+    from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
+    from sparklayer_erp.settings import read
+
+    paid, pending, open_order = _place(shop, ledger, "MONTH", ["invoice", "on_account", "invoice"],
+                                       sku="SKU-PRTZ-L")
+    OrderSync(ledger, erp, client=client).run(fetch_requested(client, [paid, pending, open_order], None))
+    staff = netsuite_emulator.staff
+    order_id = int(shop.sales_order(paid)["id"])
+    staff.ship(order_id, ("1ZMONTHEND",))  # warehouse ships, accounts receivable bills, the customer pays
+    staff.pay(staff.invoice(order_id))
+
+    fields = {name: ns_env.get(env, "") for name, env in _netsuite_fields().items() if name != "netsuite_concurrency"}
+    resources = {
+        "ledger": LedgerResource(database_url=ledger_url),
+        "sparklayer": SparkLayerResource(base_url=sandbox.base_url, **_site(), requests_per_second="100"),
+        "erp": ErpResource(adapter="netsuite", netsuite_concurrency=5, **fields),
+        "policy": PolicyResource(data_dir=str(tmp_path)),
+        "alerts": AlertsResource(),
+    }
+    zone = ZoneInfo(str(read("COMPANY_TIMEZONE")))
+    partition = dt.datetime.now(zone).date().replace(day=1).isoformat()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([month_end_reconciliation, month_is_close_ready], partition_key=partition,
+                                resources=resources, instance=instance, raise_on_error=False)
+        (materialization,) = result.get_asset_materialization_events()  # the pack, whatever it says
+        (close_check,) = result.get_asset_check_evaluations()  # (other tests' orders share the shop's month)
+        value = result.asset_value(dg.AssetKey("month_end_reconciliation"))
+    assert materialization.asset_key == dg.AssetKey("month_end_reconciliation")
+    assert close_check.check_name == "month_is_close_ready"
+    classes = dict(zip(value.orders["purchase_id"], value.orders["recon_class"], strict=True))
+    assert (classes[paid], classes[pending], classes[open_order]) == (
+        "settled", "pending_approval", "committed_not_invoiced")
 
 
 # --- the crashing sync process ------------------------------------------------------------------------------

@@ -25,8 +25,11 @@ What it reproduces
   unbilled orders), close lines to cancel, stock committed on approval and released on close.
 - Transforms: salesOrder → itemFulfillment (shipStatus A/B/C, packages with tracking numbers, on-hand stock
   lowered when shipped), salesOrder → invoice (bills fulfilled, unbilled quantities, tax at the demo VAT
-  rate), invoice → customerPayment (applies; invoice Paid In Full at zero), invoice → creditMemo;
-  ``POST customerPayment`` with ``apply``.
+  rate), invoice → customerPayment (applies; invoice Paid In Full at zero), invoice → creditMemo (the
+  invoice lines named, or all; applied to the amount remaining); ``POST customerPayment`` with ``apply``.
+- Order currency and ``exchangeRate`` (the currency record's rate when the order is entered), line
+  amounts rounded half-up to the cent (``transactionline.foreignamount``), tax on the subtotal.
+- Customers with their ``addressBook`` (one default billing/shipping address per demo customer).
 - SuiteQL on SQLite tables with NetSuite's names (transaction, transactionline, customer, item, pricing,
   pricelevel, customeritempricing, inventoryitemlocations, location, currency, term, subsidiary, unitstype,
   unitstypeuom, NextTransactionLink, TrackingNumber, TrackingNumberMap, DeletedRecord) kept in step with

@@ -36,6 +36,15 @@ CREDIT_CODES = frozenset({"USER_ERROR", "CREDIT_HOLD", "CREDIT_LIMIT_EXCEEDED"})
 CREDIT_HOLD_TEXTS = ("credit hold",)
 CREDIT_LIMIT_TEXTS = ("credit limit",)
 INVALID_LOGIN_CODE = "INVALID_LOGIN"
+# Credit check on a Pending Approval create: kept as the reference describes it (NetSuite checks "on entry of
+# a sales order", approved or not, under Enforce Holds). A pending order for a customer on hold or over the
+# limit is therefore NOT entered: create_orders returns the typed refusal alone (CREDIT_HOLD / CREDIT_LIMIT,
+# typed from the customer's own figures, see orders._credit_refusal), no order. The order sync raises its
+# credit exception for finance and retries the create at every sweep; once credit control releases the hold
+# or the limit allows it, the order is entered. (A committed create refused by the check is written again
+# as Pending Approval and may then be refused too: the same result.) Verify: under "Warn Only" a real tenant
+# may enter the order with a warning instead; then the refusal comes at approval, as with Tryton (the adapter
+# handles both answers alike).
 
 # --- sales orders -----------------------------------------------------------------------------------------
 # orderStatus values written on create/approve (the only two REST accepts).

@@ -14,13 +14,13 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidO
 from typing import Any
 
 from sparklayer_erp.domain.models import CreditNote, ErpOrderLine, ErpOrderState, Invoice
+from sparklayer_erp.domain.money import UnknownCurrency, minor_unit
 from sparklayer_erp.erp.netsuite import conventions as conv
 from sparklayer_erp.erp.port import ErpTechnicalError
 
 _NET_DAYS = re.compile(r"(\d+)")
 _EXTERNAL_ID = re.compile(conv.EXTERNAL_ID_PATTERN)
 _CENT = Decimal("0.01")
-_HALF_CENT = Decimal("0.005")
 
 
 def dec(value: Any) -> Decimal:
@@ -130,13 +130,24 @@ def reference_from_payment_external_id(external_id: str | None) -> str | None:
     return external_id
 
 
-def line_amount(row: Mapping[str, Any]) -> Decimal:
+def money_step(currency: str | None) -> Decimal:
+    """The currency's minor unit (ISO 4217: GBP 0.01, JPY 1, KWD 0.001); the cent when it is not known."""
+    if not currency:
+        return _CENT
+    try:
+        return minor_unit(currency)
+    except UnknownCurrency:
+        return _CENT
+
+
+def line_amount(row: Mapping[str, Any], currency: str | None = None) -> Decimal:
     """A transaction line's amount as NetSuite rounded it (``foreignamount``, sign per conventions), or
-    base quantity x base rate rounded half-up to the cent when the column is missing."""
+    base quantity x base rate rounded half-up to the currency's minor unit when the column is missing."""
     amount = opt_dec(row.get("foreignamount"))
     if amount is not None:
         return amount * conv.LINE_AMOUNT_SIGN
-    return (abs(dec(row.get("quantity"))) * dec(row.get("rate"))).quantize(_CENT, rounding=conv.LINE_AMOUNT_ROUNDING)
+    return (abs(dec(row.get("quantity"))) * dec(row.get("rate"))).quantize(
+        money_step(currency), rounding=conv.LINE_AMOUNT_ROUNDING)
 
 
 def company_rate(header: Mapping[str, Any], currency: str, company_currency: str) -> Decimal | None:
@@ -190,26 +201,27 @@ def credit_memo_text(reason: str, goods_returned: bool) -> str:
     return text[:conv.MEMO_MAX]
 
 
-def implied_tax_rate(tax: Decimal, taxable: Decimal) -> Decimal:
-    """The simplest decimal rate that gives ``tax`` (rounded half-up to the cent) on ``taxable``: 4.44 on
-    22.19 -> 0.2 (the quotient 0.20009 is only the rounded figures' ratio)."""
+def implied_tax_rate(tax: Decimal, taxable: Decimal, step: Decimal = _CENT) -> Decimal:
+    """The simplest decimal rate that gives ``tax`` (rounded half-up to ``step``, the minor unit) on
+    ``taxable``: 4.44 on 22.19 -> 0.2 (the quotient 0.20009 is only the rounded figures' ratio)."""
     if taxable <= 0 or tax <= 0:
         return Decimal(0)
-    low, high = (tax - _HALF_CENT) / taxable, (tax + _HALF_CENT) / taxable
+    low, high = (tax - step / 2) / taxable, (tax + step / 2) / taxable
     middle = tax / taxable
     for places in range(0, 9):
-        step = Decimal(1).scaleb(-places)
-        for candidate in (middle.quantize(step, rounding=ROUND_FLOOR), middle.quantize(step, rounding=ROUND_CEILING)):
-            if low <= candidate < high and (taxable * candidate).quantize(_CENT, rounding=ROUND_HALF_UP) == tax:
+        unit = Decimal(1).scaleb(-places)
+        for candidate in (middle.quantize(unit, rounding=ROUND_FLOOR), middle.quantize(unit, rounding=ROUND_CEILING)):
+            if low <= candidate < high and (taxable * candidate).quantize(step, rounding=ROUND_HALF_UP) == tax:
                 return candidate
     return middle
 
 
-def net_for_gross(gross: Decimal, rate: Decimal) -> Decimal:
-    """The net amount whose tax (rounded half-up to the cent) brings it to ``gross``; the nearest if none."""
-    guess = (gross / (1 + rate)).quantize(_CENT, rounding=ROUND_HALF_UP)
-    for net in (guess, guess - _CENT, guess + _CENT):
-        if net + (net * rate).quantize(_CENT, rounding=ROUND_HALF_UP) == gross:
+def net_for_gross(gross: Decimal, rate: Decimal, step: Decimal = _CENT) -> Decimal:
+    """The net amount whose tax (rounded half-up to ``step``, the minor unit) brings it to ``gross``; the
+    nearest if none does."""
+    guess = (gross / (1 + rate)).quantize(step, rounding=ROUND_HALF_UP)
+    for net in (guess, guess - step, guess + step):
+        if net + (net * rate).quantize(step, rounding=ROUND_HALF_UP) == gross:
             return net
     return guess
 

@@ -175,7 +175,7 @@ class OrderOps(MasterDataReads):
             location: str | None = None
             for row in lines.get(oid, []):
                 line, shipped = self._line(row, items)
-                untaxed += line_amount(row)
+                untaxed += line_amount(row, currencies.get(oid, self.currency))
                 if shipped > 0 or dec(row.get("quantitypicked")) > 0:
                     fulfilled = True
                 location = location or ref_id(row.get("location"))

@@ -6,7 +6,6 @@ scoped so each module runs once per adapter on one login. Tests use ``erp_port``
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from contextlib import ExitStack, closing
 from typing import Any, NamedTuple
@@ -14,10 +13,10 @@ from typing import Any, NamedTuple
 import pytest
 
 from sparklayer_erp.erp.port import ErpPort
+from sparklayer_erp_tests import netsuite_fixtures
 from sparklayer_erp_tests.erp.contract.back_office import BackOffice
 
-with contextlib.suppress(ImportError):  # the emulator's session fixture; started only when a test asks
-    from sparklayer_erp_tests.netsuite_fixtures import netsuite_emulator  # noqa: F401
+netsuite_emulator = netsuite_fixtures.netsuite_emulator  # the session's emulator, started when a test asks
 
 
 class ErpUnderContract(NamedTuple):
@@ -38,10 +37,8 @@ def _tryton(request: pytest.FixtureRequest, stack: ExitStack) -> ErpUnderContrac
 
 
 def _netsuite(request: pytest.FixtureRequest, stack: ExitStack) -> ErpUnderContract:
-    try:
-        from sparklayer_erp_tests.erp.contract.netsuite_office import netsuite_under_contract
-    except ImportError as exc:
-        pytest.skip(f"the NetSuite adapter or emulator is not available yet ({exc})")
+    from sparklayer_erp_tests.erp.contract.netsuite_office import netsuite_under_contract
+
     return netsuite_under_contract(request, stack)
 
 

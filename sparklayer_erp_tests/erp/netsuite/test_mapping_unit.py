@@ -15,12 +15,20 @@ from sparklayer_erp.erp.netsuite.config import (
     parse_locations,
 )
 from sparklayer_erp.erp.netsuite.mapping import (
+    company_rate,
+    credit_memo_external_id,
+    credit_memo_text,
+    credit_note_from_row,
     fulfilment_state,
+    implied_tax_rate,
     invoice_state,
+    line_amount,
+    net_for_gross,
     num,
     order_state,
     payment_external_id,
     payment_terms_days,
+    reference_from_credit_memo_external_id,
     reference_from_payment_external_id,
     status_letter,
     truthy,
@@ -180,3 +188,62 @@ def test_credit_refusals_are_recognised_by_text_not_by_every_user_error():
     assert credit_refusal_kind(err("This order exceeds the customer's credit limit.")) == "limit"
     assert credit_refusal_kind(err("You cannot fulfill a pending approval order.")) is None
     assert credit_refusal_kind(err("Customer is on credit hold.", code="INVALID_CONTENT")) is None
+
+
+def test_line_amount_is_netsuites_rounded_amount_or_half_up_from_base_quantity_and_rate():
+    assert line_amount({"foreignamount": "-2.23", "quantity": "5", "rate": "0.445"}) == Decimal("2.23")
+    assert line_amount({"quantity": "5", "rate": "0.445"}) == Decimal("2.23")  # half-up, not half-even
+    assert line_amount({"quantity": "12", "rate": "0.72125"}) == Decimal("8.66")
+    assert line_amount({"quantity": "3", "rate": "150.5"}, "JPY") == Decimal("452")  # yen have no minor unit
+    assert line_amount({"quantity": "3", "rate": "0.1235"}, "KWD") == Decimal("0.371")
+
+
+def test_company_rate_is_one_at_home_and_the_orders_rate_abroad():
+    assert company_rate({"exchangerate": "0.8"}, "GBP", "GBP") == 1
+    assert company_rate({"exchangerate": "0.8"}, "EUR", "GBP") == Decimal("0.8")
+    assert company_rate({}, "EUR", "GBP") is None
+    assert company_rate({"exchangerate": "0"}, "EUR", "GBP") is None
+
+
+@pytest.mark.parametrize(("tax", "taxable", "rate"), [
+    ("4.44", "22.19", "0.2"), ("0.00", "10.00", "0"), ("8.88", "100.00", "0.0888"), ("1.78", "20.00", "0.089"),
+    ("88.75", "1000.00", "0.08875"),
+])
+def test_implied_tax_rate_is_the_simplest_rate_behind_rounded_figures(tax, taxable, rate):
+    found = implied_tax_rate(Decimal(tax), Decimal(taxable))
+    assert found == Decimal(rate)
+
+
+@pytest.mark.parametrize(("gross", "rate", "step"), [
+    ("5.00", "0.2", "0.01"), ("10.37", "0.2", "0.01"), ("0.01", "0.2", "0.01"), ("7.77", "0.08875", "0.01"),
+    ("1000", "0.1", "1"), ("5.125", "0.05", "0.001"),
+])
+def test_net_for_gross_gives_back_the_gross_with_half_up_tax_in_the_minor_unit(gross, rate, step):
+    net = net_for_gross(Decimal(gross), Decimal(rate), Decimal(step))
+    assert net == net.quantize(Decimal(step))
+    assert net + (net * Decimal(rate)).quantize(Decimal(step), rounding="ROUND_HALF_UP") == Decimal(gross)
+
+
+def test_implied_tax_rate_in_a_currency_without_cents():
+    assert implied_tax_rate(Decimal("91"), Decimal("909"), Decimal(1)) == Decimal("0.1")
+
+
+def test_credit_memo_external_ids_keep_the_reference_start_and_read_back_without_prefix():
+    xid = credit_memo_external_id("sparklayer-refund:P1:R 1")
+    assert valid_external_id(xid)
+    assert reference_from_credit_memo_external_id(xid) == "sparklayer-refund_P1_R_1"
+    assert reference_from_credit_memo_external_id("CM-BY-HAND") == "CM-BY-HAND"
+    assert credit_memo_external_id("R-1") != payment_external_id("R-1")
+
+
+def test_credit_note_rows_carry_goods_returned_reason_and_state():
+    memo = credit_memo_text("broken", goods_returned=True)
+    note = credit_note_from_row({"id": "9", "tranid": "CM1001", "foreigntotal": "12.00", "statuscode": "CustCred:B",
+                                 "trandate": "2026-03-01", "externalid": credit_memo_external_id("X-1"),
+                                 "memo": memo}, "INV1001", [])
+    assert (note.goods_returned, note.reason, note.state, note.total) == (True, "broken", "paid", Decimal("12.00"))
+    assert (note.reference, note.invoice_number, note.credit_note_id) == ("X-1", "INV1001", "9")
+    plain = credit_note_from_row({"id": "10", "tranid": "CM1002", "foreigntotal": "-3", "statuscode": "CustCred:A",
+                                  "memo": "price dispute"}, None, [])
+    assert (plain.goods_returned, plain.reason, plain.reference, plain.total) == (
+        False, "price dispute", "CM1002", Decimal(3))
