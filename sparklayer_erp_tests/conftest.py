@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL
 
 from sparklayer_erp_tests import pg
 
-pytest_plugins = ["sparklayer_erp_tests.conftest_tryton"]
+pytest_plugins = ["sparklayer_erp_tests.conftest_tryton", "sparklayer_erp_tests.netsuite_fixtures"]
 
 
 @pytest.fixture(autouse=True)

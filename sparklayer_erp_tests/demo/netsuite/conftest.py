@@ -1,3 +1,1 @@
-"""The emulator fixtures for these tests."""
-
-pytest_plugins = ["sparklayer_erp_tests.netsuite_fixtures"]
+"""The emulator fixtures for these tests come from the root conftest (``sparklayer_erp_tests.netsuite_fixtures``)."""
