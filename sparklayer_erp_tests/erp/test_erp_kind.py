@@ -16,9 +16,6 @@ from sparklayer_erp.resources import (
     erp_location,
     erp_resource_from_settings,
 )
-from sparklayer_erp_tests import netsuite_fixtures
-
-netsuite_emulator = netsuite_fixtures.netsuite_emulator  # the session's emulator
 
 TBA = {
     "ERP_KIND": "netsuite", "NETSUITE_ACCOUNT_ID": "1234567_SB1", "NETSUITE_AUTH": "tba",

@@ -42,7 +42,7 @@ from sparklayer_erp.resources import (
 )
 from sparklayer_erp.sparklayer import contract
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp_tests import fixtures_erp, netsuite_fixtures
+from sparklayer_erp_tests import fixtures_erp
 from sparklayer_erp_tests.orders.shop import SITE, Shop
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning")
@@ -50,7 +50,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::dagster.PreviewWarning")
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUYER = "C1006"  # no credit limit: every committed order fits
 
-netsuite_emulator = netsuite_fixtures.netsuite_emulator  # the session's emulator
 sandbox = fixtures_erp.sandbox
 client = fixtures_erp.client
 
@@ -208,8 +207,10 @@ def test_two_runs_for_the_same_batch_at_once_create_each_order_once(shop, ledger
 
     assert not errors, errors
     assert shop.erp_order_count(pids) == {pid: 1 for pid in pids}
-    # both runs answer with the one NetSuite order (the second run's upsert by external id lands on it), and
-    # the ledger links every purchase to it
+    created_by = [r.purchase_id for report in reports for r in report.results if not r.recovered]
+    assert sorted(created_by) == sorted(pids)  # each order was made by exactly one of the two runs
+    # both runs answer with the one NetSuite order (the loser's create is refused as a duplicate external id
+    # and answered with the existing order), and the ledger links every purchase to it
     by_run = [{r.purchase_id: r.erp_number for r in report.results} for report in reports]
     orders = {pid: shop.sales_order(pid) for pid in pids}
     assert all({pid: run.get(pid) for pid in pids} == {pid: o["tranId"] for pid, o in orders.items()}

@@ -1,8 +1,10 @@
-"""Sales orders in NetSuite: create (upsert by external id), approve, cancel, amend, status, payments.
+"""Sales orders in NetSuite: create once by external id, approve, cancel, amend, status, payments.
 
 * **Exactly once**: each purchase id is looked up (SuiteQL on ``externalid``) before anything is written;
-  a new order is written with ``PUT /salesOrder/eid:{purchase id}``, so even a retry after a lost answer
-  updates the same order instead of creating a second one. A create refused as a duplicate re-reads.
+  a new order is written with ``POST /salesOrder`` carrying ``externalId`` = purchase id. NetSuite keeps
+  external ids unique, so a retry after a lost answer, or a second run racing the first, is refused as a
+  duplicate and answered with the existing order (``already_existed``). Not ``PUT eid:`` (upsert): a late
+  replay would overwrite an order approved or amended in the meantime.
 * **Routing**: ``orderStatus`` A (Pending Approval, no ledger impact) unless the draft is committed (B,
   Pending Fulfillment). A committed create refused by NetSuite's credit check is written again as A, so the
   order exists pending approval and the refusal travels with it (as on Tryton); if NetSuite refuses that
@@ -392,7 +394,7 @@ class OrderOps(MasterDataReads):
         pid = draft.purchase_id
         amount = sum((Decimal(ln.quantity) * Decimal(ln.unit_price) for ln in draft.lines), Decimal(0))
         try:
-            self.http.upsert("salesOrder", pid, body)
+            self.http.create("salesOrder", body)
         except NetSuiteApiError as err:
             if err.status >= 500 or err.status in (401, 403, 429):
                 raise
@@ -405,7 +407,7 @@ class OrderOps(MasterDataReads):
             if body["orderStatus"]["id"] == conv.ORDER_STATUS_PENDING_FULFILLMENT:
                 pending = {**body, "orderStatus": {"id": conv.ORDER_STATUS_PENDING_APPROVAL}}
                 try:
-                    self.http.upsert("salesOrder", pid, pending)
+                    self.http.create("salesOrder", pending)
                 except NetSuiteApiError as again:
                     if again.status >= 500 or again.status in (401, 403, 429):
                         raise
@@ -425,7 +427,7 @@ class OrderOps(MasterDataReads):
         return CreateResult(purchase_id=draft.purchase_id, order=ref, refusal=approval.refusal, already_existed=True)
 
     def create_orders(self, drafts: Sequence[ErpOrderDraft]) -> list[CreateResult]:
-        """Lookup-before-create, typed refusals without a write, then one ``PUT eid:`` per new order on the
+        """Lookup-before-create, typed refusals without a write, then one ``POST`` (with ``externalId``) per new order on the
         worker pool. A purchase id repeated within the call gets the first occurrence's order."""
         first_of: dict[str, int] = {}
         for index, draft in enumerate(drafts):

@@ -13,10 +13,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from sparklayer_erp.erp.port import ErpPort
-from sparklayer_erp_tests import netsuite_fixtures
 from sparklayer_erp_tests.erp.contract.back_office import BackOffice
-
-netsuite_emulator = netsuite_fixtures.netsuite_emulator  # the session's emulator, started when a test asks
 
 
 class ErpUnderContract(NamedTuple):
