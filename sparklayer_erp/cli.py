@@ -76,6 +76,7 @@ def run_demo(port: int, simulate: bool, automation: bool) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
+        erp: local.TrytonServer | None = None  # None with the NetSuite emulator
         if settings.read("ERP_KIND") == "netsuite":
             env.update(_start_netsuite_emulator(stack, data))
         else:
@@ -101,10 +102,17 @@ def run_demo(port: int, simulate: bool, automation: bool) -> int:
             if automation:
                 print(f"   started: {', '.join(demo_bootstrap.start_automation(ui)) or 'already running'}")
             if simulate:
+                from sparklayer_erp.demo.back_office import start_back_office
                 from sparklayer_erp.demo.simulator import start_simulator
 
                 stack.callback(start_simulator(sandbox.base_url).stop)
                 print("   simulated buyers are placing orders in the sandbox")
+                office = start_back_office(sandbox.sandbox, tryton=erp,
+                                           netsuite_url=None if erp else env.get("NETSUITE_BASE_URL"))
+                if office is not None:
+                    stack.callback(office.stop)
+                    print("   the ERP's staff ship orders (some in two parts), invoice them and credit returned goods;"
+                          " the shop refunds a paid order now and then")
                 month = datetime.date.today().replace(day=1).isoformat()
                 timer = threading.Timer(DEMO_RECONCILE_AFTER_S, _reconcile_month, (ui, month))
                 timer.daemon = True

@@ -1,33 +1,35 @@
 """Demo back office: the ERP's staff (and the shop's admin) at work on the orders the integration created.
 
 The simulated buyers only place orders; without people in the ERP nothing would ever ship, be invoiced or
-come back. This slow background actor plays them on the local Tryton, over JSON-RPC as the demo's ERP
-administrator, the way ``sparklayer_erp_tests/erp/warehouse.py`` does in tests:
+come back. This slow background actor plays them: on the local Tryton over JSON-RPC as the demo's ERP
+administrator (``TrytonStaff``), or on the NetSuite emulator through its REST API (``NetSuiteEmulatorStaff``:
+sales order → item fulfilment, shipped → invoice; invoice → credit memo):
 
 * the warehouse ships committed orders: every ``PARTS_EVERY``-th in two parts (the first shipment with part
-  of the lines or quantities and a tracking number, the rest ``part_gap_s`` later, on the shipment Tryton
-  made for what was left behind), the others whole;
-* finance posts the draft invoice of a shipped order (the integration settles card orders itself);
-* for every ``RETURN_EVERY``-th order, finance credits part of the shipped goods with Tryton's own Credit
-  wizard and notes "Goods returned" (the mark the adapter reads as "goods came back");
+  of the lines or quantities and a tracking number, the rest ``part_gap_s`` later), the others whole;
+* finance books the invoice of a shipped order (Tryton: posts the draft; NetSuite: bills the fulfilled
+  order), and the integration settles card orders itself;
+* for every ``RETURN_EVERY``-th order, finance credits part of the shipped goods (Tryton's Credit wizard, a
+  NetSuite credit memo) and notes "Goods returned" (the mark the adapters read as "goods came back");
 * in the shop, every ``REFUND_EVERY``-th shipped card-paid order gets a refund transaction for part of its
   total (the shop admin refunding the buyer), which the follow-up job turns into an ERP credit note.
 
 Which order gets what depends only on the order in which the back office meets them (ERP order id order) and
 the seed, so two demos look alike. Everything is re-read from the ERP and the shop each step, so a restart
-simply goes on. With ``ERP_KIND=netsuite`` the back office is not started (Tryton only; one log line).
+simply goes on.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sparklayer_erp.erp.tryton import conventions as conv
 from sparklayer_erp.erp.tryton.rpc import TrytonRpc
@@ -92,17 +94,33 @@ def refund_amount(paid: Decimal, rng: random.Random) -> Decimal:
 
 @dataclasses.dataclass(frozen=True)
 class ErpOrder:
-    """An integration order as the back office sees it in Tryton."""
+    """An integration order as the back office sees it in the ERP."""
 
-    sale_id: int
+    order_id: int
     number: str
     purchase_id: str
-    state: str
-    open_shipments: tuple[int, ...]
-    done_shipments: int
-    draft_invoices: tuple[int, ...]
-    booked_invoices: tuple[int, ...]  # posted or paid, positive (not credit notes)
+    to_ship: int | None  # what the next shipment is made from (Tryton: the open shipment; NetSuite: the order)
+    shipped: int  # shipments that left
+    to_book: tuple[int, ...]  # what finance books next (Tryton: draft invoices; NetSuite: the order to bill)
+    booked_invoices: tuple[int, ...]  # posted/open or paid invoices (not credit notes)
     credited: bool  # a credit note points at one of its invoices
+
+
+class Staff(Protocol):
+    """The ERP's warehouse and finance people, as the back office needs them."""
+
+    def orders(self, skip: Sequence[int] = (), only: Sequence[str] | None = None,
+               since: dt.datetime | None = None) -> list[ErpOrder]: ...
+
+    def lines_to_ship(self, to_ship: int) -> list[tuple[int, Decimal]]: ...
+
+    def ship(self, to_ship: int, tracking: str, quantities: Mapping[int, Decimal] | None = None) -> bool: ...
+
+    def book(self, to_book: Sequence[int]) -> None: ...
+
+    def credit_returned_goods(self, invoice_id: int, rng: random.Random, reason: str) -> str | None: ...
+
+    def close(self) -> None: ...
 
 
 class TrytonStaff:
@@ -119,15 +137,18 @@ class TrytonStaff:
     def close(self) -> None:
         self.rpc.close()
 
-    def orders(self, skip: Sequence[int] = (), only: Sequence[str] | None = None) -> list[ErpOrder]:
+    def orders(self, skip: Sequence[int] = (), only: Sequence[str] | None = None,
+               since: dt.datetime | None = None) -> list[ErpOrder]:
         """The integration's committed orders (from the SparkLayer web shop), oldest first, minus ``skip``
-        (sale ids); ``only`` these purchase ids when given."""
+        (sale ids); ``only`` these purchase ids, and only those created from ``since`` (UTC), when given."""
         domain: list[Any] = [(conv.PURCHASE_ID_FIELD, "!=", None), (conv.PURCHASE_ID_FIELD, "!=", ""),
                              ("state", "in", ["processing", "done"])]
         if skip:
             domain.append(("id", "not in", list(skip)))
         if only is not None:
             domain.append((conv.PURCHASE_ID_FIELD, "in", list(only)))
+        if since is not None:  # Tryton keeps create_date as naive UTC
+            domain.append(("create_date", ">=", since.astimezone(dt.UTC).replace(tzinfo=None)))
         rows = self.rpc.search_read("sale.sale", domain, ["number", conv.PURCHASE_ID_FIELD, "state", "shipments",
                                                           "invoices"], order=[("id", "ASC")])
         shipment_ids = sorted({int(i) for r in rows for i in r.get("shipments") or []})
@@ -142,12 +163,13 @@ class TrytonStaff:
             ships = [(int(i), shipments.get(int(i), "")) for i in r.get("shipments") or []]
             invs = [invoices[int(i)] for i in r.get("invoices") or [] if int(i) in invoices]
             booked = [i for i in invs if i["state"] in ("posted", "paid") and Decimal(str(i["total_amount"])) > 0]
+            open_shipments = sorted(i for i, s in ships if s in _OPEN_SHIPMENT)
             out.append(ErpOrder(
-                sale_id=int(r["id"]), number=str(r.get("number") or r["id"]), purchase_id=str(r[conv.PURCHASE_ID_FIELD]),
-                state=r["state"],
-                open_shipments=tuple(sorted(i for i, s in ships if s in _OPEN_SHIPMENT)),
-                done_shipments=sum(1 for _, s in ships if s == "done"),
-                draft_invoices=tuple(int(i["id"]) for i in invs if i["state"] == "draft"),
+                order_id=int(r["id"]), number=str(r.get("number") or r["id"]),
+                purchase_id=str(r[conv.PURCHASE_ID_FIELD]),
+                to_ship=open_shipments[0] if open_shipments else None,
+                shipped=sum(1 for _, s in ships if s == "done"),
+                to_book=tuple(int(i["id"]) for i in invs if i["state"] == "draft"),
                 booked_invoices=tuple(int(i["id"]) for i in booked),
                 credited=any(int(ln) in credited_lines for i in invs for ln in i.get("lines") or []),
             ))
@@ -162,7 +184,7 @@ class TrytonStaff:
                                                              ("invoice.state", "!=", "cancelled")], ["origin"])
         return {int(str(r["origin"]).split(",", 1)[1]) for r in rows}
 
-    def moves(self, shipment_id: int) -> list[tuple[int, Decimal]]:
+    def lines_to_ship(self, shipment_id: int) -> list[tuple[int, Decimal]]:
         """The shipment's inventory moves: (move id, quantity in the order line's unit)."""
         (shipment,) = self.rpc.search_read("stock.shipment.out", [("id", "=", shipment_id)], ["inventory_moves"])
         rows = self.rpc.search_read("stock.move", [("id", "in", shipment["inventory_moves"])], ["quantity"],
@@ -183,7 +205,8 @@ class TrytonStaff:
             self.rpc.model("stock.shipment.out", step, [shipment_id])
         return True
 
-    def post(self, invoice_ids: Sequence[int]) -> None:
+    def book(self, invoice_ids: Sequence[int]) -> None:
+        """Post the draft invoices (GL entries, number)."""
         self.rpc.model("account.invoice", "post", list(invoice_ids))
 
     def credit_returned_goods(self, invoice_id: int, rng: random.Random, reason: str) -> str | None:
@@ -214,6 +237,119 @@ class TrytonStaff:
         self.rpc.model("account.invoice", "post", [note])
         (row,) = self.rpc.search_read("account.invoice", [("id", "=", note)], ["number"])
         return str(row.get("number") or note)
+
+
+# --- the ERP's people (the NetSuite emulator) --------------------------------------------------------------------
+
+_SO_WORKED = ("B", "D", "E", "F", "G")  # pending fulfilment … billed (not pending approval, cancelled, closed)
+
+
+def _letter(row: Mapping[str, Any]) -> str:
+    """``"SalesOrd:B"`` → ``"B"``."""
+    return str(row.get("statuscode") or "").rpartition(":")[2]
+
+
+class NetSuiteEmulatorStaff:
+    """Warehouse and accounts people in the NetSuite emulator, through its REST API as its administrator:
+    ``!transform`` sales order → item fulfilment (shipped) → invoice, invoice → credit memo."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api  # demo.netsuite.staff.NetSuiteStaff
+
+    @classmethod
+    def on(cls, base_url: str) -> NetSuiteEmulatorStaff:
+        from sparklayer_erp.demo.netsuite.staff import NetSuiteStaff
+
+        return cls(NetSuiteStaff(base_url))
+
+    def close(self) -> None:
+        self.api.close()
+
+    def _query(self, query: Any) -> list[dict[str, Any]]:
+        return self.api.suiteql(query.q, list(query.params))
+
+    def orders(self, skip: Sequence[int] = (), only: Sequence[str] | None = None,
+               since: dt.datetime | None = None) -> list[ErpOrder]:
+        """As ``TrytonStaff.orders``; ``since`` by the order's date (a day early)."""
+        from sparklayer_erp.erp.netsuite import queries as q
+
+        if only is not None and not only:
+            return []
+        sql = ("SELECT t.id, t.tranid, t.externalid, BUILTIN.CF(t.status) AS statuscode FROM transaction t "
+               "WHERE t.type = 'SalesOrd' AND t.externalid IS NOT NULL")
+        params: list[Any] = []
+        if skip:
+            sql += f" AND t.id NOT IN ({q.in_list(skip)})"
+            params.extend(int(i) for i in skip)
+        if only is not None:
+            sql += f" AND t.externalid IN ({q.in_list(only)})"
+            params.extend(only)
+        if since is not None:  # a day early: trandate is a day in the account's time zone, not UTC
+            day = (since - dt.timedelta(days=1)).date().isoformat()
+            sql += f" AND t.trandate >= TO_DATE('{day}', 'YYYY-MM-DD')"
+        rows = [r for r in self.api.suiteql(sql + " ORDER BY t.id", params) if _letter(r) in _SO_WORKED]
+        if not rows:
+            return []
+        ids = [int(r["id"]) for r in rows]
+        shipped: dict[int, int] = {}
+        for f in self._query(q.fulfilments(ids)):
+            if _letter(f) == "C":
+                shipped[int(f["salesorder"])] = shipped.get(int(f["salesorder"]), 0) + 1
+        invoices: dict[int, list[int]] = {}
+        for inv in self._query(q.invoices(ids)):
+            if _letter(inv) in ("A", "B"):  # open or paid in full
+                invoices.setdefault(int(inv["salesorder"]), []).append(int(inv["id"]))
+        booked = [i for ids_ in invoices.values() for i in ids_]
+        credited = {int(m["invoice"]) for m in self._query(q.credit_memos(booked))} if booked else set()
+        out = []
+        for r in rows:
+            order_id = int(r["id"])
+            lines = self._open_lines(order_id)
+            left = sum((ordered - done for _, ordered, done, _ in lines), Decimal(0))
+            unbilled = sum((done - billed for _, _, done, billed in lines), Decimal(0))
+            out.append(ErpOrder(
+                order_id=order_id, number=str(r.get("tranid") or order_id), purchase_id=str(r["externalid"]),
+                to_ship=order_id if left > 0 else None, shipped=shipped.get(order_id, 0),
+                to_book=(order_id,) if left <= 0 and unbilled > 0 else (),
+                booked_invoices=tuple(invoices.get(order_id, ())),
+                credited=any(i in credited for i in invoices.get(order_id, ())),
+            ))
+        return out
+
+    def _open_lines(self, order_id: int) -> list[tuple[int, Decimal, Decimal, Decimal]]:
+        """(line, quantity, fulfilled, billed) of the order's lines that are not closed."""
+        items = ((self.api.get("salesOrder", order_id).get("item") or {}).get("items")) or []
+        return [(int(ln["line"]), Decimal(str(ln.get("quantity") or 0)), Decimal(str(ln.get("quantityFulfilled") or 0)),
+                 Decimal(str(ln.get("quantityBilled") or 0))) for ln in items if not ln.get("isClosed")]
+
+    def lines_to_ship(self, order_id: int) -> list[tuple[int, Decimal]]:
+        return [(line, ordered - done) for line, ordered, done, _ in self._open_lines(order_id) if ordered > done]
+
+    def ship(self, order_id: int, tracking: str, quantities: Mapping[int, Decimal] | None = None) -> bool:
+        lines = {line: float(qty) for line, qty in quantities.items() if qty > 0} if quantities else None
+        try:
+            self.api.ship(order_id, tracking=(tracking,), lines=lines)
+        except RuntimeError as exc:  # the emulator refused (e.g. not enough on hand): try again later
+            log.info("back office: NetSuite did not fulfil sales order %s: %s", order_id, exc)
+            return False
+        return True
+
+    def book(self, order_ids: Sequence[int]) -> None:
+        """Bill what was fulfilled (the integration then settles card orders)."""
+        for order_id in order_ids:
+            self.api.invoice(order_id)
+
+    def credit_returned_goods(self, invoice_id: int, rng: random.Random, reason: str) -> str | None:
+        from sparklayer_erp.erp.netsuite.conventions import GOODS_RETURNED_MARK
+
+        items = ((self.api.get("invoice", invoice_id).get("item") or {}).get("items")) or []
+        lines = [(int(ln["line"]), Decimal(str(ln.get("quantity") or 0))) for ln in items]
+        if not any(qty >= 1 for _, qty in lines):
+            return None
+        line, quantity = returned_goods(lines, rng)
+        memo = self.api.transform("invoice", invoice_id, "creditMemo", {
+            "memo": f"{GOODS_RETURNED_MARK}. {reason}", "item": {"items": [{"line": line, "quantity": float(quantity)}]}})
+        return str(self.api.get("creditMemo", memo).get("tranId") or memo)
 
 
 # --- the shop's admin (sandbox, in process) ----------------------------------------------------------------------
@@ -269,12 +405,14 @@ class _Track:
 class BackOffice:
     """The staff's slow loop: one ``step`` every ``every_s``; an order is only touched ``settle_s`` after the
     back office first saw it (buyers may still cancel), the second part ships ``part_gap_s`` after the first.
-    ``only``: work on these purchase ids alone (a test sharing its ERP with others)."""
+    ``since``: only orders created from then (the demo's ERP database keeps earlier demos' orders); ``only``:
+    work on these purchase ids alone (a test sharing its ERP with others)."""
 
-    def __init__(self, staff: TrytonStaff, shop: ShopAdmin | None = None, *, every_s: float = 15.0,
-                 settle_s: float = 30.0, part_gap_s: float = 60.0, seed: int = 11,
-                 clock: Callable[[], float] = time.monotonic, only: Sequence[str] | None = None) -> None:
-        self.staff, self.shop, self.only = staff, shop, only
+    def __init__(self, staff: Staff, shop: ShopAdmin | None = None, *, every_s: float = 10.0,
+                 settle_s: float = 20.0, part_gap_s: float = 45.0, seed: int = 11,
+                 clock: Callable[[], float] = time.monotonic, since: dt.datetime | None = None,
+                 only: Sequence[str] | None = None) -> None:
+        self.staff, self.shop, self.since, self.only = staff, shop, since, only
         self.every_s, self.settle_s, self.part_gap_s = every_s, settle_s, part_gap_s
         self.rng = random.Random(seed)
         self.clock = clock
@@ -296,15 +434,16 @@ class BackOffice:
 
     def _did(self, order: ErpOrder, what: str) -> None:
         self.actions.append((order.number, what))
-        log.info("back office: %s %s", order.number, what)
+        log.info("back office: order %s %s", order.number, what)
 
     def step(self) -> None:
         now = self.clock()
-        for order in self.staff.orders(skip=[sid for sid, t in self.tracks.items() if t.done], only=self.only):
-            track = self.tracks.get(order.sale_id)
+        done = [oid for oid, t in self.tracks.items() if t.done]
+        for order in self.staff.orders(skip=done, only=self.only, since=self.since):
+            track = self.tracks.get(order.order_id)
             if track is None:
                 k = len(self.tracks)
-                track = self.tracks[order.sale_id] = _Track(k, staff_plan(k), now)
+                track = self.tracks[order.order_id] = _Track(k, staff_plan(k), now)
             if now - track.first_seen < self.settle_s:
                 continue
             try:
@@ -313,15 +452,15 @@ class BackOffice:
                 log.exception("back office: order %s failed; tried again next step", order.number)
 
     def _work(self, order: ErpOrder, track: _Track, now: float) -> None:
-        if order.open_shipments:
+        if order.to_ship is not None:
             self._ship(order, track, now)
             return
-        if not order.done_shipments:  # nothing to ship and nothing shipped (cancelled lines): leave it
+        if not order.shipped:  # nothing to ship and nothing shipped (cancelled lines): leave it
             track.done = True
             return
-        if order.draft_invoices:
-            self.staff.post(order.draft_invoices)
-            self._did(order, "invoice posted")
+        if order.to_book:
+            self.staff.book(order.to_book)
+            self._did(order, "invoiced")
             return  # the next step sees the booked invoice
         returned = not track.plan.goods_return or order.credited
         if not returned and order.booked_invoices:
@@ -334,20 +473,20 @@ class BackOffice:
         track.done = returned and (track.refund_decided or self.shop is None or track.plan.goods_return)
 
     def _ship(self, order: ErpOrder, track: _Track, now: float) -> None:
-        shipment = order.open_shipments[0]
-        part = order.done_shipments + 1
+        assert order.to_ship is not None
+        part = order.shipped + 1
         tracking = f"TRK-{order.number}-{part}"
         quantities = None
-        if order.done_shipments == 0 and track.plan.in_parts:
-            quantities = first_part(self.staff.moves(shipment), self.rng)
-        elif order.done_shipments and track.part_shipped_at is not None and now - track.part_shipped_at < self.part_gap_s:
+        if order.shipped == 0 and track.plan.in_parts:
+            quantities = first_part(self.staff.lines_to_ship(order.to_ship), self.rng)
+        elif order.shipped and track.part_shipped_at is not None and now - track.part_shipped_at < self.part_gap_s:
             return  # the rest ships a while later
-        if self.staff.ship(shipment, tracking, quantities):
+        if self.staff.ship(order.to_ship, tracking, quantities):
             track.part_shipped_at = now
             self._did(order, f"{'part ' if quantities else ''}shipped (shipment {part}, tracking {tracking})")
         elif not track.short_logged:
             track.short_logged = True
-            log.info("back office: %s waits for stock", order.number)
+            log.info("back office: order %s waits for stock", order.number)
 
     def _refund(self, order: ErpOrder, track: _Track) -> None:
         assert self.shop is not None
@@ -371,11 +510,17 @@ class BackOffice:
                 log.exception("back office step failed")
 
 
-def start_back_office(tryton_url: str | None, tryton_db: str | None, sandbox: Any) -> BackOffice | None:
-    """The demo's back office on the local Tryton and the in-process sandbox; None (one log line) without a
-    local Tryton (``ERP_KIND=netsuite``)."""
-    if not tryton_url or not tryton_db:
-        log.info("the demo's back office works in the local Tryton only: with this ERP nobody ships, invoices "
+def start_back_office(sandbox: Any, *, tryton: Any = None, netsuite_url: str | None = None) -> BackOffice | None:
+    """The demo's back office on the local Tryton (a ``TrytonServer``) or the NetSuite emulator, and the
+    in-process sandbox; None (one log line) with neither."""
+    staff: Staff
+    if tryton is not None:
+        staff = TrytonStaff.local_admin(tryton.url, tryton.db_name)
+    elif netsuite_url:
+        staff = NetSuiteEmulatorStaff.on(netsuite_url)
+    else:
+        log.info("the demo's back office needs the local Tryton or the NetSuite emulator: nobody ships, invoices "
                  "or credits the simulated orders")
         return None
-    return BackOffice(TrytonStaff.local_admin(tryton_url, tryton_db), ShopAdmin(sandbox)).start()
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)  # the simulator starts at the same moment
+    return BackOffice(staff, ShopAdmin(sandbox), since=started).start()

@@ -153,6 +153,9 @@ class ErpOrderRef:
     number: str | None
     purchase_id: str
     state: ErpOrderState
+    # The ERP's gross total, when the adapter read it together with the reference (a fresh create): the order
+    # sync checks it against checkout without a second, full status read of every new order.
+    total: Decimal | None = None
 
 
 @dataclass(frozen=True)

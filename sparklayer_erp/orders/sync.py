@@ -331,7 +331,10 @@ class OrderSync:
         self._timings["erp_confirmed"] = utc_now()
         # --- from here the ERP holds the orders; the ledger learns it below (a crash here is recovered by
         # --- the next run: create_orders then finds them by purchase id instead of creating them again).
-        ids = [r.order.erp_id for r in created if r.order is not None]
+        # A full status read only where it can tell more than the create answered: an order that already existed
+        # (it may be shipped by now), or an adapter that did not hand back the ERP's total with the reference.
+        ids = [r.order.erp_id for r in created
+               if r.order is not None and (r.already_existed or r.order.total is None)]
         statuses = {s.erp_id: s for s in self.erp.order_status(ids)} if ids else {}
         return [self._after_create(work, translation, result, live.get(work.order.purchase_id, ()),
                                    statuses.get(result.order.erp_id) if result.order else None)
@@ -356,19 +359,21 @@ class OrderSync:
             return self._quarantine(work, [p], live)
 
         ref = result.order
+        # a fresh order cannot be past the point of no return; one that already existed is read in full
         state = link_state_for(ref.state, status.point_of_no_return if status else False)
+        erp_total = status.total if status is not None else ref.total
         self._record_link(work, state, draft.account_code, erp_order_id=ref.erp_id, erp_order_number=ref.number,
                           content_hash=order_lines_hash(order), payment_method=order.payment_method)
         problems: list[Problem] = []
         if result.refusal is not None:  # created, but the ERP would not commit it (its credit check)
             problems.append(credit_problem(result.refusal, pid, work.label, draft.account_code))
         expected = translation.erp_totals.gross if translation.erp_totals else None
-        if status is not None and expected is not None and status.total != expected:
+        if erp_total is not None and expected is not None and erp_total != expected:
             # The ERP's own arithmetic (rounding, taxes) disagrees with what was agreed at checkout.
             theirs = translation.sparklayer_totals.gross if translation.sparklayer_totals else expected
             problems.append(problem("amount_mismatch", Entity.ORDER, pid, order=work.label, erp_order=ref.number,
-                                    currency=draft.currency, erp_total=status.total, sparklayer_total=theirs,
-                                    difference=status.total - theirs))
+                                    currency=draft.currency, erp_total=erp_total, sparklayer_total=theirs,
+                                    difference=erp_total - theirs))
         raised = self.exceptions.raise_all(problems)
         self.exceptions.resolve_except(pid, live, keep=())
         notes = list(translation.notes)
@@ -376,7 +381,7 @@ class OrderSync:
             notes.insert(0, "the ERP order already existed (found by purchase id, not created again)")
         if (self.settings.record_card_payments and translation.record_payment and ref.state is ErpOrderState.COMMITTED
                 and not result.already_existed and translation.payment_amount is not None):
-            due = status.total if status is not None else translation.payment_amount
+            due = erp_total if erp_total is not None else translation.payment_amount
             notes.append(self._pay_card(work, ref.erp_id, min(translation.payment_amount, due)))
         outcome = Outcome.COMMITTED if ref.state in (ErpOrderState.COMMITTED, ErpOrderState.DONE) else (
             Outcome.CANCELLED if ref.state is ErpOrderState.CANCELLED else Outcome.PENDING_APPROVAL)

@@ -116,6 +116,7 @@ def order_ref(row: Mapping[str, Any]) -> ErpOrderRef:
         number=row.get("number") or None,
         purchase_id=row.get(conv.PURCHASE_ID_FIELD) or "",
         state=order_state(row),
+        total=to_decimal(row["total_amount"]) if row.get("total_amount") is not None else None,
     )
 
 

@@ -223,7 +223,7 @@ class OrderWrites(CurrencyReads):
         ]
         failures.update(self._confirm(to_confirm))
 
-        final = self._rows_by_id(list(sale_of.values()), REF_FIELDS)
+        final = self._rows_by_id(list(sale_of.values()), (*REF_FIELDS, "total_amount"))
         for index, sid in sale_of.items():
             row = final.get(sid)
             if row is None:
