@@ -24,7 +24,7 @@ from sparklayer_erp.sparklayer.clock import ManualClock
 from sparklayer_erp.sparklayer.errors import SparkLayerAuthError
 
 SITE, CLIENT_ID, SECRET = "demo-site", "demo-client", "demo-secret"
-POLL_S = 10  # ORDER_POLL_SECONDS' default: the sensor's interval
+POLL_S = 10  # a sensor interval (ORDER_POLL_SECONDS); the property holds for any interval, 10 s keeps the loop short
 
 
 @pytest.fixture(scope="module")

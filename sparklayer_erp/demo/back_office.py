@@ -89,7 +89,7 @@ def refund_amount(paid: Decimal, rng: random.Random) -> Decimal:
     return max(_CENT, (paid * share).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
-# --- the ERP's people (Tryton) -----------------------------------------------------------------------------------
+# --- the ERP's people ---------------------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +121,9 @@ class Staff(Protocol):
     def credit_returned_goods(self, invoice_id: int, rng: random.Random, reason: str) -> str | None: ...
 
     def close(self) -> None: ...
+
+
+# --- … in Tryton -------------------------------------------------------------------------------------------------
 
 
 class TrytonStaff:
@@ -239,7 +242,7 @@ class TrytonStaff:
         return str(row.get("number") or note)
 
 
-# --- the ERP's people (the NetSuite emulator) --------------------------------------------------------------------
+# --- … in the NetSuite emulator --------------------------------------------------------------------------------
 
 _SO_WORKED = ("B", "D", "E", "F", "G")  # pending fulfilment … billed (not pending approval, cancelled, closed)
 
@@ -348,7 +351,8 @@ class NetSuiteEmulatorStaff:
             return None
         line, quantity = returned_goods(lines, rng)
         memo = self.api.transform("invoice", invoice_id, "creditMemo", {
-            "memo": f"{GOODS_RETURNED_MARK}. {reason}", "item": {"items": [{"line": line, "quantity": float(quantity)}]}})
+            "memo": f"{GOODS_RETURNED_MARK}. {reason}",
+            "item": {"items": [{"line": line, "quantity": float(quantity)}]}})
         return str(self.api.get("creditMemo", memo).get("tranId") or memo)
 
 

@@ -11,8 +11,8 @@ of plain data for the whole project (push hashes, last-applied order lines, stat
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
@@ -21,7 +21,14 @@ from typing import NamedTuple
 from sparklayer_erp.domain.hashing import (
     content_hash,
 )
-from sparklayer_erp.domain.models import CreditNote, ErpItem, ErpOrderState, ErpOrderStatus, PaymentMethod
+from sparklayer_erp.domain.models import (
+    CreditNote,
+    ErpItem,
+    ErpOrderState,
+    ErpOrderStatus,
+    PaymentMethod,
+    Shipment,
+)
 from sparklayer_erp.domain.money import to_money
 from sparklayer_erp.domain.orders import CANCELLED_STATUS, OrderIn
 from sparklayer_erp.sparklayer.contract import PURCHASE_STATUSES
@@ -211,7 +218,8 @@ def status_for_sparklayer(
     elif erp_status.state is ErpOrderState.DONE:
         status = "complete"
     elif erp_status.state is ErpOrderState.COMMITTED:
-        status = "processing" if not shipped else "shipped" if len(shipped) == len(live) else "part_shipped"
+        every_shipment_done = len(shipped) == len(live) and _units_all_shipped(erp_status, shipped, unit_factors)
+        status = "processing" if not shipped else "shipped" if every_shipment_done else "part_shipped"
     else:
         status = "on_hold" if held else "incoming"
     assert status in PURCHASE_STATUSES
@@ -265,6 +273,32 @@ def unit_factors(items: Iterable[ErpItem]) -> dict[tuple[str, str], int]:
         out[(item.sku, item.base_unit)] = 1
         out[(item.sku, item.sale_unit.name)] = item.sale_unit.factor
     return out
+
+
+def _units_all_shipped(erp_status: ErpOrderStatus, shipped: Sequence[Shipment],
+                       factors: UnitFactors | None) -> bool:
+    """Whether the shipments that left carry every unit still ordered (ordered less what the ERP cancelled).
+
+    Counting shipments is not enough: an ERP that keeps no open shipment for the rest (NetSuite makes item
+    fulfilments only for what leaves) would show every shipment done after the first part. Compared in base
+    units per SKU; when a unit's factor or a shipment's lines are not known, the shipments' own states decide
+    (``True``), as before."""
+    if not factors or not erp_status.lines or any(not s.lines for s in shipped):
+        return True
+    ordered: dict[str, Decimal] = defaultdict(Decimal)
+    for line in erp_status.lines:
+        factor = factors.get((line.sku, line.unit))
+        if factor is None:
+            return True
+        ordered[line.sku] += (Decimal(line.quantity) - Decimal(line.cancelled_quantity)) * factor
+    sent: dict[str, Decimal] = defaultdict(Decimal)
+    for shipment in shipped:
+        for item in shipment.lines:
+            factor = factors.get((item.sku, item.unit))
+            if factor is None:
+                return True
+            sent[item.sku] += Decimal(item.quantity) * factor
+    return all(sent[sku] >= quantity for sku, quantity in ordered.items())
 
 
 def _package_lines(lines: Iterable[tuple[str, Decimal, str]],

@@ -296,3 +296,18 @@ def test_lines_cancelled_after_the_point_of_no_return_go_to_a_cancellation_packa
     cancelled_order = status_for_sparklayer(_status(state=S.CANCELLED, lines=lines), None,
                                             unit_factors=unit_factors(_ITEMS))
     assert cancelled_order.packages == (PackageOut("cancellation", "SO0007"),)  # the whole order: as before
+
+
+def test_an_erp_without_an_open_shipment_for_the_rest_is_part_shipped_until_every_unit_left():
+    # NetSuite makes an item fulfilment only for what leaves: after the first part every shipment it has is
+    # done, yet units are still to come.
+    lines = (ErpOrderLine("A", D(3), "Case of 12", D("8.64")), ErpOrderLine("B", D(2), "Case of 6", D("3.00")))
+    first = _shipped("IF1", ("A", "2", "Case of 12"))
+    second = _shipped("IF2", ("A", "12", "Unit"), ("B", "2", "Case of 6"))
+    factors = unit_factors(_ITEMS)
+    assert status_for_sparklayer(_status(lines=lines, shipments=(first,)), None,
+                                 unit_factors=factors).status == "part_shipped"
+    assert status_for_sparklayer(_status(lines=lines, shipments=(first, second)), None,
+                                 unit_factors=factors).status == "shipped"
+    # without pack sizes the shipments' own states decide, as before
+    assert status_for_sparklayer(_status(lines=lines, shipments=(first,)), None).status == "shipped"
