@@ -63,7 +63,10 @@ from sparklayer_erp.sparklayer.client import SparkLayerClient
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LOCATION = bootstrap.LOCATION
-CUSTOMERS = [c for c in demo_data.CUSTOMERS if c.credit_limit is None and not c.on_credit_hold]
+# GBP trade customers with room on account: the master-data push running beside the burst (--overlap) writes
+# the ERP's real credit terms to SparkLayer, and pay on account needs a credit limit there.
+CUSTOMERS = [c for c in demo_data.CUSTOMERS if c.credit_limit is not None and c.credit_limit >= 4000
+             and not c.on_credit_hold and c.currency == "GBP"]
 SKUS = [p for p in demo_data.PRODUCTS if p.pack_size in (6, 12)]
 METHODS = ("on_account", "invoice", "platform_upfront")
 SYNC_JOB, FOLLOWUP_JOB, MASTERDATA_JOB = "order_sync_job", "order_followup_job", "master_data_full_job"

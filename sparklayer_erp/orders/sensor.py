@@ -31,6 +31,14 @@ MAX_PAGES_PER_TICK = 5  # bounded reads: a tick must finish well inside the sens
 ORDER_SYNC_JOB = "order_sync_job"  # defined in orders/definitions.py (named here to keep the import one way)
 
 
+WAITING_STATUSES = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED]
+
+
+def order_sync_waiting(instance: dg.DagsterInstance) -> bool:
+    """Whether an order sync run was requested and has not started yet (queued behind the one creating)."""
+    return instance.get_runs_count(dg.RunsFilter(job_name=ORDER_SYNC_JOB, statuses=WAITING_STATUSES)) > 0
+
+
 def poll_seconds() -> int:
     """The sensor's ``minimum_interval_seconds``: ``ORDER_POLL_SECONDS`` (read when the code location loads), 0 as
     its default. Below Dagster's 5 s sensor-daemon pass every pass ticks; the tick itself is one list call."""
@@ -105,6 +113,12 @@ def batch_is_new_only(ledger: Ledger, purchase_ids: Iterable[str]) -> bool:
 def order_sensor(context: dg.SensorEvaluationContext, sparklayer: SparkLayerResource, ledger: LedgerResource,
                  policy: PolicyResource) -> dg.SensorResult:
     cursor = PollCursor.from_json(context.cursor)
+    if order_sync_waiting(context.instance):
+        # One order sync at a time creates ERP orders; a run per tick would queue one small batch behind
+        # another (each paying a run worker's start-up), and the queue would grow while orders keep coming.
+        # Holding off while a run waits to start lets the next tick take everything seen meanwhile in one run.
+        return dg.SensorResult(skip_reason="an order sync is waiting to start; what is new now goes in the next one",
+                               cursor=cursor.to_json())
     store, now = ledger.ledger(), dt.datetime.now(dt.UTC)
     with sparklayer.session() as client:
         plan = plan_order_tick(client, store, cursor, now=now,

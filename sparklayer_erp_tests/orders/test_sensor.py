@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import dagster as dg
 import pytest
 from dagster._daemon.sensor import MIN_INTERVAL_LOOP_TIME
@@ -99,3 +101,24 @@ def test_the_poll_interval_comes_from_order_poll_seconds_and_ticks_on_every_daem
     assert {a.key.path[-1]: a.group_names_by_key[a.key] for a in ORDER_ASSETS} == {
         "erp_sales_orders": "orders", "erp_order_approvals": "orders", "erp_card_payments": "orders",
         "erp_credit_notes": "orders", "sparklayer_order_status": "orders"}
+
+
+def test_while_an_order_sync_waits_to_start_the_sensor_holds_and_the_next_tick_takes_everything(
+        shop: Shop, ledger, ledger_url, sandbox, tryton_server):
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    buyer = shop.demo("C1024")
+    shop.link(ledger, buyer)
+    resources = resources_for(ledger_url, sandbox, tryton_server)
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, resources, None)  # whatever earlier tests left: requested, so out of the way
+        waiting = DagsterRun(job_name="order_sync_job", run_id=str(uuid.uuid4()),
+                             status=dg.DagsterRunStatus.NOT_STARTED)  # (QUEUED needs a code-location origin)
+        instance.add_run(waiting)
+        pids = [shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po=f"PO-HOLD-{n}") for n in range(2)]
+        held = _tick(instance, resources, first.cursor)
+        assert not held.run_requests and "waiting to start" in held.skip_reason.skip_message
+        assert held.cursor == first.cursor  # nothing planned, nothing forgotten
+        instance.delete_run(waiting.run_id)  # it started (and left the queue)
+        (request,) = _tick(instance, resources, held.cursor).run_requests
+    assert set(pids) <= set(request.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"])
