@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sparklayer_erp.demo.netsuite.not_confirmed import DATETIME_FORMAT
+from sparklayer_erp.demo.sqlite_units import UnitsOfWork
 
 PRIVATE_PREFIX = "ns_"
 
@@ -93,14 +91,13 @@ SUITEQL_TABLES = ("currency", "term", "subsidiary", "location", "pricelevel", "u
 DATA_TABLES = ("ns_meta", "ns_record", *SUITEQL_TABLES)
 
 
-class Database:
+class Database(UnitsOfWork):
     """The SQLite file plus a second-resolution clock (NetSuite's ``lastmodifieddate`` has seconds)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.RLock()
-        self._depth = 0
+        self._init_units()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -120,29 +117,6 @@ class Database:
     @property
     def connection(self) -> sqlite3.Connection:
         return self._conn
-
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of work; nested calls join the outer transaction."""
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self._conn
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
 
     def utcnow(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC).replace(microsecond=0) + self.clock_offset

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from sparklayer_erp.demo.sqlite_units import UnitsOfWork
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -92,14 +91,13 @@ def format_stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime(STAMP_FORMAT)
 
 
-class Database:
+class Database(UnitsOfWork):
     """The SQLite file plus a strictly increasing clock for ``dates.last_updated``."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.RLock()
-        self._depth = 0
+        self._init_units()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -107,29 +105,6 @@ class Database:
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
         self._last_stamp = ""
-
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of work; nested calls join the outer transaction."""
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self._conn
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
 
     def now(self) -> str:
         """Current UTC time, strictly later than any stamp handed out before by this process.
