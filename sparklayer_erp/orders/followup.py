@@ -37,6 +37,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 from sparklayer_erp.domain.exception_kinds import Entity, problem
 from sparklayer_erp.domain.hashing import content_hash
@@ -48,7 +49,7 @@ from sparklayer_erp.domain.order_lifecycle import (
     status_for_sparklayer,
     unit_factors,
 )
-from sparklayer_erp.erp.port import ErpPort
+from sparklayer_erp.erp.port import ErpPort, ErpTechnicalError
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, Ledger, OrderLink, SyncState
 from sparklayer_erp.orders.links import (
     CREDIT_KINDS,
@@ -107,39 +108,54 @@ class StepReport:
         return [s for s in self.steps if s.outcome == WRITE_FAILED]
 
 
-def _is_transient(exc: SparkLayerError) -> bool:
+def is_transient(exc: SparkLayerError) -> bool:
+    """A SparkLayer error worth trying again later (throttled, server-side, unreachable, a retryable conflict)."""
     if isinstance(exc, SparkLayerConflict):
         return exc.retryable
     return isinstance(exc, SparkLayerRateLimited | SparkLayerServerError | SparkLayerUnavailable)
 
 
-class _Isolated:
-    """Runs one order's SparkLayer work so that a transient failure costs that order only."""
+_T = TypeVar("_T")
 
-    def __init__(self, ledger: Ledger, operation: str) -> None:
+
+class Isolated:
+    """Runs one order's work so that a failure costs that order only.
+
+    A SparkLayer call still failing transiently after the client's retries — and, with ``erp_errors``, the ERP
+    failing technically on that order — is logged, audited (``error``) and reported as a ``write failed`` step;
+    the next run retries it. ``MAX_CONSECUTIVE_FAILURES`` orders in a row failing means a system is down: the
+    error is raised, the run fails and the run's retry policy takes over."""
+
+    def __init__(self, ledger: Ledger, operation: str, *, system: AuditSystem = AuditSystem.SPARKLAYER,
+                 erp_errors: bool = False) -> None:
         self.ledger = ledger
         self.operation = operation
+        self.system = system
+        self.tolerated: tuple[type[Exception], ...] = (
+            (SparkLayerError, ErpTechnicalError) if erp_errors else (SparkLayerError,))
         self.in_a_row = 0
 
-    def run(self, pid: str, label: str, erp_number: str | None, work: Callable[[], Step]) -> Step:
+    def run(self, pid: str, label: str, erp_number: str | None, work: Callable[[], _T], *,
+            operation: str | None = None, system: AuditSystem | None = None) -> _T | Step:
+        operation = operation or self.operation
         try:
-            step = work()
-        except SparkLayerError as exc:
-            if not _is_transient(exc):
+            out = work()
+        except self.tolerated as exc:
+            if isinstance(exc, SparkLayerError) and not is_transient(exc):
                 raise
+            where = "SparkLayer" if isinstance(exc, SparkLayerError) else "the ERP"
             self.in_a_row += 1
             if self.in_a_row >= MAX_CONSECUTIVE_FAILURES:
-                log.error("%s: %d orders in a row failed; SparkLayer looks down, stopping the run",
-                          self.operation, self.in_a_row)
+                log.error("%s: %d orders in a row failed; %s looks down, stopping the run",
+                          operation, self.in_a_row, where)
                 raise
-            log.warning("%s for %s failed after its retries (%s); it is retried next run",
-                        self.operation, label, exc)
-            audit(self.ledger, AuditSystem.SPARKLAYER, self.operation, pid, None, AuditOutcome.ERROR,
+            log.warning("%s for %s failed after its retries (%s); it is retried next run", operation, label, exc)
+            audit(self.ledger, system or self.system, operation, pid, None, AuditOutcome.ERROR,
                   error=f"{type(exc).__name__}: {exc}"[:500])
             return Step(pid, label, WRITE_FAILED, erp_number,
-                        f"SparkLayer {type(exc).__name__} after retries; retried next run")
+                        f"{where.removeprefix('the ')} {type(exc).__name__} after retries; retried next run")
         self.in_a_row = 0
-        return step
+        return out
 
 
 def default_invoice_url(number: str) -> str:
@@ -251,7 +267,7 @@ class OrderFollowup:
         if not links:
             return report
         statuses = self._statuses(links)
-        isolated = _Isolated(self.ledger, "record_payment")
+        isolated = Isolated(self.ledger, "record_payment")
         for link in links:
             status = statuses.get(link.erp_order_id)  # type: ignore[arg-type]
             if status is None or not _awaits_payment(status):
@@ -299,7 +315,7 @@ class OrderFollowup:
         ids = [link.purchase_id for link in links]
         held = set(self.exceptions.open_for_orders(ids, CREDIT_KINDS))
         erp_owned = self.exceptions.open_for_orders(ids, ERP_OWNED_KINDS)
-        isolated = _Isolated(self.ledger, "put_purchase")
+        isolated = Isolated(self.ledger, "put_purchase")
         for link in links:
             status = statuses.get(link.erp_order_id)  # type: ignore[arg-type]
             if status is None:

@@ -33,26 +33,23 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
 
 from sparklayer_erp.domain.exception_kinds import Entity, Problem, problem
 from sparklayer_erp.domain.models import CreditNoteRequest, ErpOrderLine, ErpOrderStatus
 from sparklayer_erp.domain.order_lifecycle import SHOP_REFUND_PREFIX, unit_factors
-from sparklayer_erp.erp.port import ErpCreditNotes, ErpPort, ErpTechnicalError
+from sparklayer_erp.erp.port import ErpCreditNotes, ErpPort
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, Ledger, OrderLink
 from sparklayer_erp.orders.followup import (
-    MAX_CONSECUTIVE_FAILURES,
-    WRITE_FAILED,
+    Isolated,
     OrderFollowup,
     Step,
     StepReport,
 )
-from sparklayer_erp.orders.followup import _is_transient as is_transient
 from sparklayer_erp.orders.links import Exceptions, audit, status_label
 from sparklayer_erp.orders.packages import ours
 from sparklayer_erp.orders.sync import utc_now
 from sparklayer_erp.sparklayer.client import SparkLayerClient
-from sparklayer_erp.sparklayer.errors import SparkLayerError, SparkLayerNotFound
+from sparklayer_erp.sparklayer.errors import SparkLayerNotFound
 from sparklayer_erp.sparklayer.models import Purchase, Transaction
 
 log = logging.getLogger(__name__)
@@ -62,7 +59,6 @@ SYNC_NAME = "refunds"
 FIRST_LOOKBACK = dt.timedelta(days=7)  # how far back the very first run looks for purchases with refunds
 OVERLAP = dt.timedelta(minutes=30)  # re-read this much before the last successful run (a cursor is never trusted)
 COVERED, REVIEW = "covered", "review"
-_T = TypeVar("_T")
 _NOT_CREDITED = ("refund_not_credited", "return_not_credited")
 
 
@@ -120,37 +116,6 @@ def erp_lines(units: Sequence[tuple[str, int]], status: ErpOrderStatus,
     return tuple(lines), None
 
 
-class _PerOrder:
-    """Runs one order's refund work so that a failure costs that order only: a SparkLayer call still failing
-    transiently after the client's retries, or the ERP failing technically on that order's credit note, is
-    logged, audited (``error``) and reported as ``write failed``; the next run retries it (exactly once holds:
-    the note's reference). ``MAX_CONSECUTIVE_FAILURES`` orders in a row failing means a system is down: the
-    run fails and the run's retry policy takes over."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.in_a_row = 0
-
-    def run(self, pid: str, label: str, erp_number: str | None, operation: str, system: AuditSystem,
-            work: Callable[[], _T]) -> _T | Step:
-        try:
-            out = work()
-        except (SparkLayerError, ErpTechnicalError) as exc:
-            if isinstance(exc, SparkLayerError) and not is_transient(exc):
-                raise
-            self.in_a_row += 1
-            if self.in_a_row >= MAX_CONSECUTIVE_FAILURES:
-                log.error("refunds: %d orders in a row failed; stopping the run", self.in_a_row)
-                raise
-            log.warning("refunds: %s for %s failed (%s); it is retried next run", operation, label, exc)
-            audit(self.ledger, system, operation, pid, None, AuditOutcome.ERROR,
-                  error=f"{type(exc).__name__}: {exc}"[:500])
-            where = "SparkLayer" if isinstance(exc, SparkLayerError) else "ERP"
-            return Step(pid, label, WRITE_FAILED, erp_number, f"{where} {type(exc).__name__}; retried next run")
-        self.in_a_row = 0
-        return out
-
-
 class RefundSync:
     """SparkLayer refunds → ERP credit notes. Plain Python; a run is safe to repeat at any point."""
 
@@ -198,12 +163,13 @@ class RefundSync:
         if not candidates:
             return report
         handled = self.ledger.load_push_hashes(REFUND_KIND)
-        alone = _PerOrder(self.ledger)
+        alone = Isolated(self.ledger, "refunds", erp_errors=True)
         work: list[tuple[Purchase, OrderLink, list[ShopRefund]]] = []
         for purchase, link in candidates:
             pid = link.purchase_id
-            read = alone.run(pid, pid, link.erp_order_number, "get_transactions", AuditSystem.SPARKLAYER,
-                             lambda pid=pid: self.client.get_transactions("sparklayer", pid))
+            read = alone.run(pid, pid, link.erp_order_number,
+                             lambda pid=pid: self.client.get_transactions("sparklayer", pid),
+                             operation="get_transactions", system=AuditSystem.SPARKLAYER)
             if isinstance(read, Step):
                 report.steps.append(read)
                 continue
@@ -219,8 +185,8 @@ class RefundSync:
             if status is None:
                 continue
             done = alone.run(link.purchase_id, status_label(link.purchase_id, status), status.number,
-                             "create_credit_note", AuditSystem.ERP,
-                             lambda p=purchase, ln=link, st=status, ev=events: self._order(p, ln, st, ev, handled))
+                             lambda p=purchase, ln=link, st=status, ev=events: self._order(p, ln, st, ev, handled),
+                             operation="create_credit_note", system=AuditSystem.ERP)
             report.steps.extend([done] if isinstance(done, Step) else done)
         return report
 
