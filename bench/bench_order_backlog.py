@@ -40,6 +40,7 @@ from sparklayer_erp.erp.tryton.adapter import TrytonErp
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.orders.mapper import order_in
 from sparklayer_erp.orders.sync import DEFAULT_TAX_PERCENT, OrderSync, SyncSettings, fetch_requested
+from sparklayer_erp.settings import SETTINGS
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.wire import parse_datetime
 
@@ -104,7 +105,9 @@ def place_orders(sandbox, erp: TrytonErp, n: int, tag: str, price_of: Callable) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=TARGET, help="orders per side (default 2000)")
-    parser.add_argument("--batch", type=int, default=100, help="orders per sensor run (ORDER_PAGE_SIZE, default 100)")
+    page_size = int(str(SETTINGS["ORDER_PAGE_SIZE"].default))
+    parser.add_argument("--batch", type=int, default=page_size,
+                        help=f"orders per sensor run (ORDER_PAGE_SIZE, default {page_size})")
     parser.add_argument("--create-batch", type=int, default=SyncSettings().create_batch,
                         help="drafts per create_orders call, on both sides")
     args = parser.parse_args()

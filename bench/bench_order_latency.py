@@ -471,6 +471,7 @@ BREAKDOWN = (
     ("run started -> ERP create sent", "run_started", "erp_create_sent"),
     ("ERP create sent -> confirmed", "erp_create_sent", "erp_confirmed"),
     ("ERP confirmed -> ledger recorded", "erp_confirmed", "ledger_recorded"),
+    ("ledger recorded -> run ended (sync log, run end)", "ledger_recorded", "run_ended"),
     ("total: earliest placed -> ledger recorded", "placed_earliest", "ledger_recorded"),
 )
 OTHER_JOBS = (FOLLOWUP_JOB, "master_data_full_job", "master_data_stock_job", "master_data_customers_prices_job")
@@ -518,6 +519,9 @@ def print_breakdown(instance: Any) -> None:
         if dequeued is not None:
             timings["run_dequeued"] = dequeued
         run = instance.get_run_by_id(record.run_id)
+        ended_at = instance.get_run_record_by_id(record.run_id)
+        if ended_at is not None and ended_at.end_time:
+            timings["run_ended"] = _at(ended_at.end_time)
         batches.append((timings, run.tags.get("erp/order-state", "?") if run else "?"))
     if not batches:
         print("breakdown: no sensor-launched batch with stage timings found")

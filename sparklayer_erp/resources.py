@@ -33,6 +33,7 @@ from pydantic import Field, PrivateAttr
 
 from sparklayer_erp import settings
 from sparklayer_erp.domain.orders import PricePolicy
+from sparklayer_erp.plumbing.cpu_priority import yield_cpu_if_background
 from sparklayer_erp.settings import SETTINGS, TEAMS
 
 if TYPE_CHECKING:
@@ -109,6 +110,8 @@ class LedgerResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.url()  # checked once per run, step or tick
+        # Every run uses the ledger, so this is where a housekeeping run worker steps back for order syncs.
+        yield_cpu_if_background(context.dagster_run.tags if context.dagster_run else None)
 
     def url(self) -> str:
         if self._url is None:

@@ -227,9 +227,10 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "(5 or more can skip a pass and wait 10 s)."),
     Setting("ORDER_OVERLAP_SECONDS", "120", _positive_int,
             "How far back each poll re-reads, so late writes in SparkLayer are never missed."),
-    Setting("ORDER_PAGE_SIZE", "100", _positive_int,
+    Setting("ORDER_PAGE_SIZE", "200", _positive_int,
             "Orders per sensor tick, and so per order-sync run (a backlog drains over ticks); also the page size of "
-            "the tick's SparkLayer list call (capped by the API's page limit)."),
+            "the tick's SparkLayer list call (capped by the API's page limit). Each run reads the ERP's items and "
+            "price lists once, so a larger run drains a backlog faster; 200 keeps that under 5 % of the ERP time."),
     Setting("PRICE_QUANTITY_BREAKS", "1,120,240,480", _quantity_list,
             "Quantities (in base units) at which the ERP is asked for a price: 1 plus every volume break your "
             "price lists use. Extra quantities cost ERP time, never wrong prices (a break that does not lower "

@@ -35,12 +35,14 @@ from sparklayer_erp.masterdata.assets import (
 )
 from sparklayer_erp.masterdata.resend import RESEND_JOB_NAME
 from sparklayer_erp.plumbing import automation
+from sparklayer_erp.plumbing.cpu_priority import BACKGROUND_TAG
 from sparklayer_erp.settings import SettingError
 
 STOCK_CRON_ENV = "MASTERDATA_STOCK_CRON"
 HOURLY_CRON_ENV = "MASTERDATA_HOURLY_CRON"
 DEFAULT_STOCK_CRON = "*/5 * * * *"
-MASTERDATA_TAGS = {"flow": "master_data", "erp/masterdata": "writes"}  # run queue: one master-data run at a time
+# run queue: one master-data run at a time; housekeeping: yields the processor to order syncs
+MASTERDATA_TAGS = {"flow": "master_data", "erp/masterdata": "writes", **BACKGROUND_TAG}
 DEFAULT_HOURLY_CRON = "7 * * * *"  # past the hour, away from everyone else's top-of-the-hour jobs
 
 

@@ -13,14 +13,16 @@ from sparklayer_erp.monitoring.accept import accept_exception_job
 from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions
 from sparklayer_erp.monitoring.sensor import sync_failure_alerts
 from sparklayer_erp.plumbing import automation
+from sparklayer_erp.plumbing.cpu_priority import BACKGROUND_TAG
 
 drift_monitor_job = dg.define_asset_job(
     "drift_monitor_job", selection=dg.AssetSelection.assets(drift_monitor),
-    description="Compare SparkLayer and the ERP and record disagreements as owned exceptions.",
+    description="Compare SparkLayer and the ERP and record disagreements as owned exceptions.", tags=BACKGROUND_TAG,
 )
 exceptions_job = dg.define_asset_job(
     "exceptions_job", selection=dg.AssetSelection.assets(integration_exceptions),
     description="Refresh the exceptions view, send alerts and the daily digest, report to SparkLayer's sync log.",
+    tags=BACKGROUND_TAG,
 )
 drift_monitor_schedule = dg.ScheduleDefinition(
     name="drift_monitor_schedule", job=drift_monitor_job, cron_schedule="*/5 * * * *", execution_timezone=str(settings.read("COMPANY_TIMEZONE")),

@@ -9,10 +9,12 @@ import dagster as dg
 from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
 from sparklayer_erp.month_end.partitions import COMPANY_TIMEZONE
 from sparklayer_erp.plumbing import automation
+from sparklayer_erp.plumbing.cpu_priority import BACKGROUND_TAG
 
 month_end_job = dg.define_asset_job(
     "month_end_job", selection=dg.AssetSelection.assets(month_end_reconciliation),
     description="Reconcile one month (pick the partition): spreadsheet, CSV and the close-ready check.",
+    tags=BACKGROUND_TAG,
 )
 
 

@@ -25,8 +25,9 @@ from sparklayer_erp.orders.assets import (
 )
 from sparklayer_erp.orders.sensor import ORDER_SYNC_JOB, order_sensor
 from sparklayer_erp.plumbing import automation
+from sparklayer_erp.plumbing.cpu_priority import BACKGROUND_TAG
 
-FOLLOWUP_TAG = {"erp/followup": "orders", ORDER_STATE_KEY: CHANGES}
+FOLLOWUP_TAG = {"erp/followup": "orders", ORDER_STATE_KEY: CHANGES, **BACKGROUND_TAG}  # yields to order syncs
 
 ORDER_SYNC_ASSETS = [erp_sales_orders]
 ORDER_FOLLOWUP_ASSETS = [erp_order_approvals, erp_card_payments, erp_credit_notes, sparklayer_order_status]

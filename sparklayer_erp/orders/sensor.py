@@ -35,8 +35,11 @@ WAITING_STATUSES = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED]
 
 
 def order_sync_waiting(instance: dg.DagsterInstance) -> bool:
-    """Whether an order sync run was requested and has not started yet (queued behind the one creating)."""
-    return instance.get_runs_count(dg.RunsFilter(job_name=ORDER_SYNC_JOB, statuses=WAITING_STATUSES)) > 0
+    """Whether a batch of new orders was requested and has not started yet (queued behind the order syncs
+    running). A sweep or a batch of changes waiting for the follow-up does not count: new orders must not
+    wait for it."""
+    return instance.get_runs_count(dg.RunsFilter(job_name=ORDER_SYNC_JOB, statuses=WAITING_STATUSES,
+                                                 tags={ORDER_STATE_KEY: NEW_ONLY})) > 0
 
 
 def poll_seconds() -> int:

@@ -186,7 +186,8 @@ class OrderSync:
         self.settings = settings or SyncSettings()
         self.clock = clock
         self.exceptions = Exceptions(ledger)
-        self._items: dict[str, ItemInfo] | None = None
+        self._items: dict[str, ItemInfo] = {}
+        self._asked_skus: set[str] = set()
         self._prices = _Prices(erp)
         self._accounts: dict[str, str | None] = {}
         self._writes = LedgerWrites(ledger)
@@ -240,9 +241,12 @@ class OrderSync:
         return (link is not None and link.sync_state == SyncState.CANCELLED and self._version_applied(work))
 
     # --- ERP reference data (once per run) ---------------------------------------------------------------------
-    def _item_infos(self) -> dict[str, ItemInfo]:
-        if self._items is None:
-            self._items = {i.sku: ItemInfo.from_erp_item(i) for i in self.erp.list_items()}
+    def _item_infos(self, skus: Iterable[str | None]) -> dict[str, ItemInfo]:
+        """The ERP's unit facts for these SKUs, each asked once per run (the batch's SKUs, not the catalogue)."""
+        missing = sorted({s for s in skus if s} - self._asked_skus)
+        if missing:
+            self._asked_skus.update(missing)
+            self._items.update({i.sku: ItemInfo.from_erp_item(i) for i in self.erp.list_items(missing)})
         return self._items
 
     def _account_code(self, customer_id: str | None) -> str | None:
@@ -255,7 +259,8 @@ class OrderSync:
 
     def _prefetch_prices(self, batch: Iterable[_Work]) -> None:
         """Ask the ERP for every price the batch's translations will need, in bulk (a miss is asked later)."""
-        items = self._item_infos()
+        batch = list(batch)
+        items = self._item_infos(line.sku for work in batch for line in work.order.lines)
         wanted = []
         for work in batch:
             account = work.link.account_code if work.link and work.link.erp_order_id else None
@@ -269,7 +274,7 @@ class OrderSync:
 
     def _translate(self, order: OrderIn, account_code: str | None) -> Translation:
         s = self.settings
-        return translate_order(order, account_code=account_code, items=self._item_infos(), erp_price=self._prices,
+        return translate_order(order, account_code=account_code, items=self._item_infos(line.sku for line in order.lines), erp_price=self._prices,
                                policy=s.policy, tolerance=s.tolerance, tax_rate_erp=s.tax_rate_percent)
 
     # --- new and held orders ---------------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def test_instance_files_use_postgres_through_psycopg2_and_the_expected_run_launc
 def test_every_deployment_queues_runs_with_one_erp_writer_and_retries_only_crashed_workers():
     local = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
     limits = local["concurrency"]["runs"]["tag_concurrency_limits"]
-    assert {"key": "erp/orders", "limit": 1} in limits
+    assert {"key": "erp/orders", "limit": 2} in limits
     assert {"key": "erp/order-state", "value": "writes", "limit": 1} in limits
     assert {"key": "erp/followup", "limit": 1} in limits and {"key": "erp/masterdata", "limit": 1} in limits
     coordinator = local["run_coordinator"]["config"]

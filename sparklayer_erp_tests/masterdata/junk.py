@@ -92,9 +92,9 @@ class JunkPort:
         extra = EVERY_RULE_PRICES if self.scenario == "every_rule" else []
         return [*self._real.list_prices(quantity_breaks), *extra]
 
-    def list_items(self) -> list[ErpItem]:
+    def list_items(self, skus: Sequence[str] | None = None) -> list[ErpItem]:
         extra = EVERY_RULE_ITEMS if self.scenario == "every_rule" else []
-        return [*self._real.list_items(), *extra]
+        return [*self._real.list_items(skus), *(i for i in extra if skus is None or i.sku in skus)]
 
     def list_stock(self) -> list[StockLevel]:
         extra = EVERY_RULE_STOCK if self.scenario == "every_rule" else []

@@ -10,6 +10,7 @@ from dagster._daemon.sensor import MIN_INTERVAL_LOOP_TIME
 
 from sparklayer_erp.domain.order_polling import PollCursor
 from sparklayer_erp.ledger import SyncState
+from sparklayer_erp.orders.assets import NEW_ONLY, ORDER_STATE_KEY, WRITER_TAG
 from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
 from sparklayer_erp.orders.sensor import order_sensor, poll_seconds
 from sparklayer_erp.resources import build_resources
@@ -103,7 +104,7 @@ def test_the_poll_interval_comes_from_order_poll_seconds_and_ticks_on_every_daem
         "erp_credit_notes": "orders", "sparklayer_order_status": "orders"}
 
 
-def test_while_an_order_sync_waits_to_start_the_sensor_holds_and_the_next_tick_takes_everything(
+def test_while_a_new_order_batch_waits_to_start_the_sensor_holds_and_the_next_tick_takes_everything(
         shop: Shop, ledger, ledger_url, sandbox, tryton_server):
     from dagster._core.storage.dagster_run import DagsterRun
 
@@ -112,9 +113,18 @@ def test_while_an_order_sync_waits_to_start_the_sensor_holds_and_the_next_tick_t
     resources = resources_for(ledger_url, sandbox, tryton_server)
     with dg.DagsterInstance.ephemeral() as instance:
         first = _tick(instance, resources, None)  # whatever earlier tests left: requested, so out of the way
+        # a sweep waiting for the follow-up (erp/order-state=writes) does not hold new orders back ...
+        sweep = DagsterRun(job_name="order_sync_job", run_id=str(uuid.uuid4()), tags=dict(WRITER_TAG),
+                           status=dg.DagsterRunStatus.NOT_STARTED)  # (QUEUED needs a code-location origin)
+        instance.add_run(sweep)
+        early = shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po="PO-HOLD-SWEEP")
+        passed = _tick(instance, resources, first.cursor)
+        assert [early] == passed.run_requests[0].run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"]
+        # ... a batch of new orders waiting for a slot does: the next tick takes everything seen meanwhile
         waiting = DagsterRun(job_name="order_sync_job", run_id=str(uuid.uuid4()),
-                             status=dg.DagsterRunStatus.NOT_STARTED)  # (QUEUED needs a code-location origin)
+                             tags={**WRITER_TAG, ORDER_STATE_KEY: NEW_ONLY}, status=dg.DagsterRunStatus.NOT_STARTED)
         instance.add_run(waiting)
+        first = passed
         pids = [shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po=f"PO-HOLD-{n}") for n in range(2)]
         held = _tick(instance, resources, first.cursor)
         assert not held.run_requests and "waiting to start" in held.skip_reason.skip_message

@@ -304,10 +304,12 @@ class MasterDataReads(NetSuiteRecords):
 
     # ------------------------------------------------------------------ items and stock
 
-    def list_items(self) -> list[ErpItem]:
+    def list_items(self, skus: Sequence[str] | None = None) -> list[ErpItem]:
         """Inventory items (inactive ones with ``active=False``) with base unit, sale unit + factor and the
-        Base Price level's price per base unit as list price."""
+        Base Price level's price per base unit as list price; ``skus``: only these."""
         items = self._items()
+        if skus is not None:
+            items = {sku: info for sku, info in items.items() if sku in set(skus)}
         table = self._price_table(
             (r for r in self.http.suiteql(q.PRICES) if str(r.get("pricelevel")) == conv.BASE_PRICE_LEVEL_ID),
             items,

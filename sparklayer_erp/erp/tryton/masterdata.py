@@ -289,12 +289,14 @@ class MasterDataReads(CurrencyReads):
         return out
 
     @port_method
-    def list_items(self) -> list[ErpItem]:
+    def list_items(self, skus: Sequence[str] | None = None) -> list[ErpItem]:
         """Salable products (active or not), with base unit, sale unit (= template sale_uom) and list price
-        per base unit (``list_price_used``: a variant's own ``list_price`` reads None)."""
+        per base unit (``list_price_used``: a variant's own ``list_price`` reads None); ``skus``: only these
+        (one read of the batch's products, not the catalogue)."""
+        wanted = [("code", "in", sorted(set(skus)))] if skus is not None else []
         rows = self.rpc.search_read(
             "product.product",
-            [("active", "in", [True, False]), ("salable", "=", True), ("code", "!=", None)],
+            [("active", "in", [True, False]), ("salable", "=", True), ("code", "!=", None), *wanted],
             ["code", "name", "active", "default_uom", "sale_uom", "list_price_used"],
             order=[("code", "ASC")],
         )

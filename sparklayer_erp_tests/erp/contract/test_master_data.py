@@ -147,6 +147,9 @@ def test_items_have_their_sale_unit_pack_size_and_list_price(erp_port, office):
         assert item.pack_size == product.pack_size
         assert item.list_price == product.list_price
         assert item.active
+    some = [demo_data.PRODUCTS[0].sku, demo_data.PRODUCTS[-1].sku]
+    assert erp_port.list_items([*some, "SKU-NOPE"]) == [items[sku] for sku in sorted(some)]  # only those asked
+    assert erp_port.list_items([]) == []
 
 
 def test_stock_is_per_sku_and_warehouse_and_new_orders_ship_from_the_default_one(erp_port):
