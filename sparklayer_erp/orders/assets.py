@@ -163,7 +163,9 @@ def erp_sales_orders(context: dg.AssetExecutionContext, config: OrderBatchConfig
         else:
             purchases = fetch_sweep(client, store, started, dt.timedelta(hours=config.sweep_hours))
             mode = f"sweep: last {config.sweep_hours} h re-read, held orders retried"
-        report = OrderSync(store, port, _settings(policy), client=client).run(purchases)
+        # No SparkLayer client for the sync itself: a fresh card order's invoice is settled by the follow-up
+        # (minutes later), so the run ends as soon as the ERP has the orders and the next batch is not held.
+        report = OrderSync(store, port, _settings(policy)).run(purchases)
         open_errors = _report_to_sparklayer(context, client, store, started)
     counts = report.counts
     store.record_sync_success(SYNC_NAME, counts)
