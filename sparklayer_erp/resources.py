@@ -111,7 +111,7 @@ class LedgerResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.url()  # checked once per run, step or tick
         # Every run uses the ledger, so this is where a housekeeping run worker steps back for order syncs.
-        yield_cpu_if_background(context.dagster_run.tags if context.dagster_run else None)
+        yield_cpu_if_background(context.run.tags if context.run else None)
 
     def url(self) -> str:
         if self._url is None:

@@ -39,9 +39,9 @@ from sparklayer_erp.sparklayer.errors import SparkLayerError
 
 GROUP = "orders"
 OWNERS = ["team:operations"]
-# Run-queue keys (dagster.yaml ``tag_concurrency_limits``, each limited to 1): ``erp/orders`` = one order creator
-# at a time (exactly-once); ``erp/order-state`` = "writes" for runs that may change an existing ERP order
-# (order sync by default, the follow-up). A sensor batch of purchases with no ERP order yet overrides it
+# Run-queue keys (dagster.yaml ``tag_concurrency_limits``): ``erp/orders`` = at most two order syncs at once (the
+# next batch starts while one ends); ``erp/order-state`` = "writes" (limit 1) for runs that may change an existing
+# ERP order (order sync by default, the follow-up). A sensor batch of purchases with no ERP order yet overrides it
 # with "new-only", which is not limited, so a new order never waits for a follow-up run.
 ORDERS_KEY, ORDER_STATE_KEY = "erp/orders", "erp/order-state"
 CHANGES, NEW_ONLY = "writes", "new-only"
@@ -143,7 +143,7 @@ def _report_to_sparklayer(context: dg.AssetExecutionContext, client: SparkLayerC
     description=(
         "ERP sales orders made from SparkLayer trade orders. Each confirmed SparkLayer order becomes one ERP "
         "order, exactly once: pay on account → waiting for approval, pay by invoice → confirmed, card → "
-        "confirmed and its invoice settled by the card payment. Orders that cannot go through (customer not "
+        "confirmed (the follow-up settles its invoice with the card payment). Orders that cannot go through (customer not "
         "linked, unknown product, not whole packs, price or total disagreement) are held with an exception for "
         "the team that can fix them, and go through by themselves once fixed. Cancellations and changes made "
         "in SparkLayer are applied to the ERP order until the warehouse allocates stock; after that the ERP "

@@ -1,11 +1,12 @@
 """Order-to-cash in Dagster: its assets, jobs, schedules and the order sensor, as one ``Definitions``.
 
-Concurrency by what conflicts (the run queue's ``tag_concurrency_limits``, each limited to 1): the order sync
-carries ``erp/orders`` (one creator at a time), the follow-up ``erp/followup``, and both carry
+Concurrency by what conflicts (the run queue's ``tag_concurrency_limits``): the order sync carries ``erp/orders``
+(two at once), the follow-up ``erp/followup`` (one at a time), and both carry
 ``erp/order-state=writes`` (changes to existing ERP orders are serialised with approvals: an amend is three
 Tryton calls, and an approval landing between them would confirm the old lines); a sensor batch of brand-new
 purchases overrides that value, so it never waits for a follow-up run. Master data has ``erp/masterdata``.
-Automation (the sensor and both schedules) starts running only when ``ORDER_AUTOMATION`` says so.
+The follow-up yields the processor to order syncs (``BACKGROUND_TAG``). Automation (the sensor and both schedules)
+starts running only when ``ORDER_AUTOMATION`` says so.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class SyncSettings:
     tolerance: Decimal = Decimal("0.01")  # per base unit
     tax_rate_percent: Decimal = DEFAULT_TAX_PERCENT
     create_batch: int = 50  # drafts per ``create_orders`` call (Tryton on SQLite fails above ~100 at once)
-    record_card_payments: bool = True  # settle fresh card orders' invoices in the same run
+    record_card_payments: bool = True  # settle fresh card orders' invoices in the same run (needs ``client``)
 
 
 class Outcome(StrEnum):
