@@ -508,7 +508,8 @@ def print_breakdown(instance: Any) -> None:
     at = _at
 
     events = instance.fetch_materializations(dg.AssetKey("erp_sales_orders"), limit=10_000).records
-    batches = []
+    batches: list[tuple[dict, str]] = []
+    states: list[str] = []
     for record in events:
         mat = record.asset_materialization
         entry = mat.metadata.get("stage_timings") if mat else None
@@ -522,51 +523,61 @@ def print_breakdown(instance: Any) -> None:
         ended_at = instance.get_run_record_by_id(record.run_id)
         if ended_at is not None and ended_at.end_time:
             timings["run_ended"] = _at(ended_at.end_time)
-        batches.append((timings, run.tags.get("erp/order-state", "?") if run else "?"))
+        batches.append((timings, record.run_id))
+        states.append(run.tags.get("erp/order-state", "?") if run else "?")
     if not batches:
         print("breakdown: no sensor-launched batch with stage timings found")
         return
-    states = sorted({s for _, s in batches})
+    kinds = sorted(set(states))
     print(f"breakdown over {len(batches)} sensor batches (erp/order-state tags: "
-          f"{', '.join(f'{s}={sum(1 for _, x in batches if x == s)}' for s in states)}):")
+          f"{', '.join(f'{k}={states.count(k)}' for k in kinds)}):")
     for label, start, end in BREAKDOWN:
         spans = [(t[end] - t[start]).total_seconds() for t, _ in batches if start in t and end in t]
         if spans:
             print(f"  {label:<52} {_quantiles(spans)}")
 
-    # What each batch waited for in the queue: the run that ended last before the batch was dequeued (with a
-    # limit of one, the run whose end let it go). A batch requested while a follow-up or master-data run was
-    # under way but let go by an order sync (or by nothing) did not wait for housekeeping.
-    ended = []
-    others = []
+    # What each batch waited for in the queue. A batch of new orders shares a limit only with other order syncs
+    # (``erp/orders``): just before it was let go (the dequeue loop's second before), either every order-sync
+    # slot was taken (it waited for an order sync), or one was free and something else held it: the instance's
+    # run cap, which housekeeping runs count against, or only the dequeue loop itself.
+    syncs, others = [], []
     for record in instance.get_run_records():
         run = record.dagster_run
-        if record.end_time:
-            ended.append((at(record.end_time), run.job_name + (" (sensor)" if run.tags.get("dagster/sensor_name")
-                                                                 else "")))
-        begun = dequeued_at(instance, run.run_id) if run.job_name in OTHER_JOBS else None
-        if begun is not None:
-            others.append((begun, at(record.end_time) or dt.datetime.now(dt.UTC)))
-    waited: dict[str, int] = {}
-    long_waits = during = behind_housekeeping = 0
-    for timings, _ in batches:
+        begun = dequeued_at(instance, run.run_id)
+        if begun is None:
+            continue
+        span = (run.run_id, begun, at(record.end_time) or dt.datetime.now(dt.UTC))
+        if run.job_name == SYNC_JOB:
+            syncs.append(span)
+        elif run.job_name in OTHER_JOBS:
+            others.append(span)
+    slots = order_sync_slots()
+    long_waits = slot_waits = during = not_for_a_slot = 0
+    for timings, run_id in batches:
         requested, dequeued = timings.get("run_requested"), timings.get("run_dequeued")
         if requested is None or dequeued is None:
             continue
-        before = [(end, job) for end, job in ended if requested <= end <= dequeued]
-        releaser = max(before)[1] if before else None
-        housekeeping = releaser is not None and releaser.split(" ")[0] in OTHER_JOBS
-        if (dequeued - requested).total_seconds() > LONG_QUEUE_WAIT_S:
-            long_waits += 1
-            waited[releaser or "nothing (dequeue loop)"] = waited.get(releaser or "nothing (dequeue loop)", 0) + 1
-        if any(start <= requested < end for start, end in others):
+        waited_long = (dequeued - requested).total_seconds() > LONG_QUEUE_WAIT_S
+        probe = dequeued - dt.timedelta(seconds=1.2)
+        busy = sum(1 for rid, start, end in syncs if rid != run_id and start <= probe < end)
+        long_waits += waited_long
+        slot_waits += waited_long and busy >= slots
+        if any(start <= requested < end for _, start, end in others):
             during += 1
-            behind_housekeeping += housekeeping
-    print(f"  queue waits over {LONG_QUEUE_WAIT_S:g} s: {long_waits} of {len(batches)} batches; let go when this ended: "
-          + (", ".join(f"{job} {n}" for job, n in sorted(waited.items())) or "-"))
-    print(f"  batches requested while a follow-up or master-data run was under way: {during}; of these let go only "
-          f"when a follow-up or master-data run ended: {behind_housekeeping}")
+            not_for_a_slot += waited_long and busy < slots
+    print(f"  queue waits over {LONG_QUEUE_WAIT_S:g} s: {long_waits} of {len(batches)} batches, {slot_waits} of them with "
+          f"all {slots} order-sync slots (erp/orders) taken")
+    print(f"  batches requested while a follow-up or master-data run was under way: {during}; of these waited over "
+          f"{LONG_QUEUE_WAIT_S:g} s with an order-sync slot free (i.e. for housekeeping or the run cap): {not_for_a_slot}")
 
+
+def order_sync_slots() -> int:
+    """The ``erp/orders`` limit in the repo's instance file (the same in every deployment file)."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
+    return next(int(lim["limit"]) for lim in limits if lim["key"] == "erp/orders")
 
 if __name__ == "__main__":
     main()
