@@ -220,11 +220,11 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "Largest per-unit price difference accepted without a price check exception."),
     Setting("ORDER_TAX_RATE_PERCENT", "20", _positive_decimal,
             "The ERP's sales tax rate in percent, used to check that ERP and SparkLayer order totals agree."),
-    Setting("ORDER_POLL_SECONDS", "3", _positive_int,
-            "How often the order sensor looks for new orders (its minimum interval; 0 means the default). A tick "
-            "costs one SparkLayer list call and one ledger read, so a short interval is cheap; Dagster's sensor "
-            "daemon passes over its sensors every 5 s, and any value below 5 lets the sensor tick on every pass "
-            "(5 or more can skip a pass and wait 10 s)."),
+    Setting("ORDER_POLL_SECONDS", "1", _positive_int,
+            "How often the order sensor looks at SparkLayer for new orders (0 means the default). A look costs one "
+            "SparkLayer list call and one ledger read. Dagster's sensor daemon ticks a sensor once per 5 s pass; "
+            "below 5 the sensor looks again within the pass until it finds an order, so an order is seen within "
+            "about this many seconds. 5 or more: one look per tick, at this minimum interval."),
     Setting("ORDER_OVERLAP_SECONDS", "120", _positive_int,
             "How far back each poll re-reads, so late writes in SparkLayer are never missed."),
     Setting("ORDER_PAGE_SIZE", "200", _positive_int,

@@ -20,6 +20,8 @@ def _demo_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("SPARKLAYER_ERP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SPARKLAYER_ERP_ENV_FILE", "")  # a developer's .env never leaks into a test
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    # One look per order-sensor tick: a tick that finds nothing returns at once (tests of the watch set it lower).
+    monkeypatch.setenv("ORDER_POLL_SECONDS", "5")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
 """The order sensor: which SparkLayer purchases to sync next, every few seconds, in bounded ticks.
 
-Each tick reads purchases of type ``order`` changed since the cursor's high-water mark minus an overlap
+Dagster ticks a sensor once per daemon pass (5 s); within a tick the sensor looks at SparkLayer every
+``ORDER_POLL_SECONDS`` until it finds work or the pass is nearly over (``watch_seconds``), so a new order is
+seen within about a second, not up to 5 s later. Each look reads purchases of type ``order`` changed since the cursor's high-water mark minus an overlap
 window (``ORDER_OVERLAP_SECONDS``), asks the ledger which versions were already applied, and requests one
 run of ``order_sync_job`` for at most ``ORDER_PAGE_SIZE`` purchases (the pure decision is
 ``domain.order_polling.plan_tick``). The run key is a hash of the batch, so the same batch is never launched
@@ -12,6 +14,7 @@ succeeded: exactly-once lives in the ledger and the ERP lookup, and the sweep sc
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 
 import dagster as dg
@@ -42,11 +45,22 @@ def order_sync_waiting(instance: dg.DagsterInstance) -> bool:
                                                  tags={ORDER_STATE_KEY: NEW_ONLY})) > 0
 
 
+DAEMON_PASS_S = 5  # Dagster's sensor daemon evaluates its sensors once per 5 s pass (fixed in Dagster 1.13)
+WATCH_S = 4.0  # how long one tick keeps looking: ends inside the pass, so the next pass starts a fresh tick
+
+
 def poll_seconds() -> int:
-    """The sensor's ``minimum_interval_seconds``: ``ORDER_POLL_SECONDS`` (read when the code location loads), 0 as
-    its default. Below Dagster's 5 s sensor-daemon pass every pass ticks; the tick itself is one list call."""
+    """``ORDER_POLL_SECONDS`` (0 means its default): how often the sensor looks at SparkLayer. Also the sensor's
+    ``minimum_interval_seconds``; below the daemon's 5 s pass, every pass ticks."""
     seconds = int(str(settings.read("ORDER_POLL_SECONDS")))  # checked: a whole number, never negative
     return seconds or int(str(settings.SETTINGS["ORDER_POLL_SECONDS"].default))
+
+
+def watch_seconds(every_s: int) -> float:
+    """How long a tick that finds nothing new keeps looking (every ``every_s``): Dagster ticks a sensor at most
+    once per daemon pass (5 s), so a tick looks again within the pass instead of leaving a new order unseen
+    until the next one. 0 (one look per tick) when the interval is a pass or more."""
+    return WATCH_S if every_s < DAEMON_PASS_S else 0.0
 
 
 def _seen(purchases: Iterable[Purchase]) -> list[SeenPurchase]:
@@ -116,16 +130,23 @@ def batch_is_new_only(ledger: Ledger, purchase_ids: Iterable[str]) -> bool:
 def order_sensor(context: dg.SensorEvaluationContext, sparklayer: SparkLayerResource, ledger: LedgerResource,
                  policy: PolicyResource) -> dg.SensorResult:
     cursor = PollCursor.from_json(context.cursor)
-    if order_sync_waiting(context.instance):
-        # One order sync at a time creates ERP orders; a run per tick would queue one small batch behind
-        # another (each paying a run worker's start-up), and the queue would grow while orders keep coming.
-        # Holding off while a run waits to start lets the next tick take everything seen meanwhile in one run.
-        return dg.SensorResult(skip_reason="an order sync is waiting to start; what is new now goes in the next one",
-                               cursor=cursor.to_json())
-    store, now = ledger.ledger(), dt.datetime.now(dt.UTC)
+    every = poll_seconds()
+    deadline = time.monotonic() + watch_seconds(every)
+    store = ledger.ledger()
     with sparklayer.session() as client:
-        plan = plan_order_tick(client, store, cursor, now=now,
-                               overlap_s=policy.overlap(), max_batch=policy.orders_per_tick())
+        while True:
+            if order_sync_waiting(context.instance):
+                # Order syncs run two at a time; a run per look would queue one small batch behind another
+                # (each paying a run worker's start-up). Holding off while a batch waits to start lets the next
+                # tick take everything seen meanwhile in one run.
+                return dg.SensorResult(skip_reason="an order sync is waiting to start; what is new now goes in "
+                                                   "the next one", cursor=cursor.to_json())
+            now = dt.datetime.now(dt.UTC)
+            plan = plan_order_tick(client, store, cursor, now=now,
+                                   overlap_s=policy.overlap(), max_batch=policy.orders_per_tick())
+            if plan.run_key is not None or time.monotonic() + every > deadline:
+                break
+            time.sleep(every)  # nothing new yet: look again within this pass
     if plan.run_key is None:
         return dg.SensorResult(skip_reason="no new or changed orders", cursor=plan.cursor.to_json())
     request = run_request_for(plan, new_only=batch_is_new_only(store, plan.purchase_ids), seen_at=now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import dagster as dg
@@ -12,14 +14,13 @@ from sparklayer_erp.domain.order_polling import PollCursor
 from sparklayer_erp.ledger import SyncState
 from sparklayer_erp.orders.assets import NEW_ONLY, ORDER_STATE_KEY, WRITER_TAG
 from sparklayer_erp.orders.definitions import ORDER_ASSETS, ORDER_JOBS, ORDER_SCHEDULES, ORDER_SENSORS
-from sparklayer_erp.orders.sensor import order_sensor, poll_seconds
+from sparklayer_erp.orders.sensor import DAEMON_PASS_S, WATCH_S, order_sensor, poll_seconds
 from sparklayer_erp.resources import build_resources
 from sparklayer_erp.settings import SettingError
 from sparklayer_erp_tests.orders.conftest import resources_for
 from sparklayer_erp_tests.orders.shop import Shop
 
 SYNC = [a for a in ORDER_ASSETS if a.key.path[-1] == "erp_sales_orders"]
-DAEMON_PASS_S = MIN_INTERVAL_LOOP_TIME  # how often Dagster's sensor daemon looks at its sensors (5 s in 1.13)
 
 
 def _tick(instance, resources, cursor: str | None) -> dg.SensorResult:
@@ -74,7 +75,7 @@ def test_ticks_drain_a_backlog_in_bounded_batches_and_never_request_twice(shop: 
     assert ledger.get_order_link(pids[1]).sync_state == SyncState.CANCELLED
 
 
-def test_the_order_definitions_load_with_writer_tags_and_schedules():
+def test_the_order_definitions_load_with_writer_tags_and_schedules(monkeypatch):
     defs = dg.Definitions(assets=ORDER_ASSETS, jobs=ORDER_JOBS, schedules=ORDER_SCHEDULES, sensors=ORDER_SENSORS,
                           resources=build_resources(), executor=dg.in_process_executor)
     dg.Definitions.validate_loadable(defs)
@@ -84,13 +85,15 @@ def test_the_order_definitions_load_with_writer_tags_and_schedules():
     assert sync["erp/order-state"] == followup["erp/order-state"] == "writes"
     assert {s.name: s.cron_schedule for s in ORDER_SCHEDULES} == {
         "order_followup_schedule": "*/2 * * * *", "order_sweep_schedule": "*/10 * * * *"}
+    monkeypatch.delenv("ORDER_POLL_SECONDS")  # the sensor was defined with the default
     assert order_sensor.minimum_interval_seconds == poll_seconds()
 
 
 def test_the_poll_interval_comes_from_order_poll_seconds_and_ticks_on_every_daemon_pass(monkeypatch):
     monkeypatch.delenv("ORDER_POLL_SECONDS", raising=False)
     default = poll_seconds()
-    assert 0 < default < DAEMON_PASS_S  # Dagster's sensor daemon passes every 5 s: below that, no pass is skipped
+    assert DAEMON_PASS_S == MIN_INTERVAL_LOOP_TIME  # how often Dagster's sensor daemon ticks a sensor
+    assert 0 < default < DAEMON_PASS_S  # below a pass: every pass ticks, and a tick looks again within it
     monkeypatch.setenv("ORDER_POLL_SECONDS", "7")
     assert poll_seconds() == 7
     monkeypatch.setenv("ORDER_POLL_SECONDS", "0")
@@ -132,3 +135,33 @@ def test_while_a_new_order_batch_waits_to_start_the_sensor_holds_and_the_next_ti
         instance.delete_run(waiting.run_id)  # it started (and left the queue)
         (request,) = _tick(instance, resources, held.cursor).run_requests
     assert set(pids) <= set(request.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"])
+
+
+def test_a_tick_that_finds_nothing_keeps_looking_within_the_daemon_pass(shop: Shop, ledger, ledger_url, sandbox,
+                                                                      tryton_server, monkeypatch):
+    buyer = shop.demo("C1024")
+    shop.link(ledger, buyer)
+    resources = resources_for(ledger_url, sandbox, tryton_server)
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, resources, None)  # whatever earlier tests left: requested, so out of the way
+        monkeypatch.setenv("ORDER_POLL_SECONDS", "1")
+        placed: list[str] = []
+        timer = threading.Timer(1.5, lambda: placed.append(
+            shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po="PO-WATCH")))
+        started = time.monotonic()
+        timer.start()
+        watched = _tick(instance, resources, first.cursor)  # nothing new at its first look
+        took = time.monotonic() - started
+        timer.join()
+        quiet = time.monotonic()
+        empty = _tick(instance, resources, watched.cursor)  # nothing comes: it gives up inside the pass
+        quiet = time.monotonic() - quiet
+        monkeypatch.setenv("ORDER_POLL_SECONDS", "5")
+        once = time.monotonic()
+        _tick(instance, resources, watched.cursor)  # a pass or more: one look per tick
+        once = time.monotonic() - once
+    (request,) = watched.run_requests
+    assert request.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"] == placed
+    assert 1.5 <= took < DAEMON_PASS_S  # seen at a later look of the same tick, not at the next pass
+    assert not empty.run_requests and WATCH_S - 1 <= quiet < DAEMON_PASS_S
+    assert once < 1.5
