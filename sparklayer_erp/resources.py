@@ -110,8 +110,10 @@ class LedgerResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.url()  # checked once per run, step or tick
-        # Every run uses the ledger, so this is where a housekeeping run worker steps back for order syncs.
-        yield_cpu_if_background(context.run.tags if context.run else None)
+        # Every run uses the ledger, so this is where a housekeeping run worker steps back for order syncs (a run
+        # executed in-process on a throw-away instance, as tests do, leaves the calling process alone).
+        if context.instance is not None and not context.instance.is_ephemeral:
+            yield_cpu_if_background(context.run.tags if context.run else None)
 
     def url(self) -> str:
         if self._url is None:

@@ -40,14 +40,16 @@ def test_ticks_drain_a_backlog_in_bounded_batches_and_never_request_twice(shop: 
                                                                          sandbox, tryton_server):
     buyer = shop.demo("C1024")
     shop.link(ledger, buyer)
-    pids = [shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po=f"PO-TICK-{n}") for n in range(3)]
     resources = resources_for(ledger_url, sandbox, tryton_server, page_size=2)
 
     with dg.DagsterInstance.ephemeral() as instance:
-        first = _tick(instance, resources, None)
+        # whatever earlier tests left in the shop: requested, so out of the way
+        earlier = _tick(instance, resources_for(ledger_url, sandbox, tryton_server), None)
+        pids = [shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po=f"PO-TICK-{n}") for n in range(3)]
+        first = _tick(instance, resources, earlier.cursor)
         second = _tick(instance, resources, first.cursor)
         third = _tick(instance, resources, second.cursor)
-        again = _tick(instance, resources, None)  # a lost cursor plans the same first batch ...
+        again = _tick(instance, resources, earlier.cursor)  # a cursor restored from before plans the same batch ...
 
     (r1,), (r2,) = first.run_requests, second.run_requests
     ids1 = r1.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"]

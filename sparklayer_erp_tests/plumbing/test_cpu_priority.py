@@ -1,5 +1,6 @@
 """Housekeeping run workers lower their own priority once; other runs are left alone. Each case runs in a fresh
-interpreter: a process cannot take its priority back, and the test process must keep its own."""
+interpreter: a process cannot take its priority back, and the test process must keep its own. (A job run
+in-process, as some tests do, lowers the calling process too: it is that run's worker.)"""
 
 import subprocess
 import sys
@@ -9,9 +10,9 @@ import pytest
 PROBE = """
 import os
 from sparklayer_erp.plumbing.cpu_priority import yield_cpu_if_background
-before = os.nice(0)
+before = os.nice(0)  # a test process that ran a background job in-process is lowered already
 answers = [yield_cpu_if_background(tags) for tags in TAGS]
-print(os.nice(0) - before, answers)
+print(os.nice(0) - min(19, before + 10) if any(answers) else os.nice(0) - before, answers)
 """
 
 
@@ -22,7 +23,8 @@ def _probe(tags: list) -> str:
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "nice"), reason="Unix scheduling priority")
 def test_a_background_run_lowers_its_priority_once_by_ten():
-    assert _probe([{"erp/cpu": "background"}, {"erp/cpu": "background"}]) == "10 [True, True]"
+    # 0: the process ends exactly 10 lower (capped at 19), not 20 after two calls
+    assert _probe([{"erp/cpu": "background"}, {"erp/cpu": "background"}]) == "0 [True, True]"
 
 
 def test_an_order_sync_or_a_run_without_tags_keeps_its_priority():
