@@ -66,7 +66,7 @@ def test_ticks_drain_a_backlog_in_bounded_batches_and_never_request_twice(shop: 
     assert created == 3 and shop.erp_order_count(pids) == {pid: 1 for pid in pids}
 
     with dg.DagsterInstance.ephemeral() as instance:
-        fresh = _tick(instance, resources, None)  # cursor lost: the ledger knows they were applied
+        fresh = _tick(instance, resources, earlier.cursor)  # cursor from before: the ledger knows they were applied
         shop.cancel(pids[1])  # the buyer changes their mind: a new version of one purchase
         later = _tick(instance, resources, third.cursor)
     assert not fresh.run_requests
