@@ -50,6 +50,19 @@ class TickPlan:
         return [p.purchase_id for p in self.batch]
 
 
+def split_new_and_changes(plan: TickPlan, in_erp: Iterable[str]) -> tuple[TickPlan | None, TickPlan | None]:
+    """The batch as (purchases with no ERP order yet, purchases ``in_erp``), each with its own run key (or None
+    when empty), so brand-new orders go in a run that never waits for the follow-up while changes to existing
+    ERP orders wait their turn. Both keep the tick's cursor."""
+    linked = set(in_erp)
+
+    def part(purchases: list[SeenPurchase]) -> TickPlan | None:
+        return TickPlan(tuple(purchases), plan.cursor, run_key_for(purchases)) if purchases else None
+
+    return (part([p for p in plan.batch if p.purchase_id not in linked]),
+            part([p for p in plan.batch if p.purchase_id in linked]))
+
+
 def window_start(cursor: PollCursor, *, now: dt.datetime, overlap_s: int, first_lookback_s: int) -> dt.datetime:
     """Where this tick starts reading: overlap behind the high-water mark (or a look-back on the first tick)."""
     if cursor.high_water is None:

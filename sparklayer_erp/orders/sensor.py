@@ -20,7 +20,14 @@ from collections.abc import Iterable
 import dagster as dg
 
 from sparklayer_erp import settings
-from sparklayer_erp.domain.order_polling import PollCursor, SeenPurchase, TickPlan, plan_tick, window_start
+from sparklayer_erp.domain.order_polling import (
+    PollCursor,
+    SeenPurchase,
+    TickPlan,
+    plan_tick,
+    split_new_and_changes,
+    window_start,
+)
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.orders.assets import NEW_ONLY, ORDER_STATE_KEY, WRITER_TAG
 from sparklayer_erp.plumbing import automation
@@ -114,9 +121,9 @@ def run_request_for(plan: TickPlan, *, new_only: bool = False, seen_at: dt.datet
                                "orders/batch_size": str(len(plan.batch)), **timing})
 
 
-def batch_is_new_only(ledger: Ledger, purchase_ids: Iterable[str]) -> bool:
-    """True when no purchase of the batch is linked to an ERP order in the ledger (only creations to do)."""
-    return all(link.erp_order_id is None for link in ledger.order_links_for(purchase_ids).values())
+def in_erp(ledger: Ledger, purchase_ids: Iterable[str]) -> set[str]:
+    """The purchases of the batch that the ledger links to an ERP order (changes, not creations)."""
+    return {pid for pid, link in ledger.order_links_for(purchase_ids).items() if link.erp_order_id is not None}
 
 
 @dg.sensor(
@@ -149,5 +156,8 @@ def order_sensor(context: dg.SensorEvaluationContext, sparklayer: SparkLayerReso
             time.sleep(every)  # nothing new yet: look again within this pass
     if plan.run_key is None:
         return dg.SensorResult(skip_reason="no new or changed orders", cursor=plan.cursor.to_json())
-    request = run_request_for(plan, new_only=batch_is_new_only(store, plan.purchase_ids), seen_at=now)
-    return dg.SensorResult(run_requests=[request], cursor=plan.cursor.to_json())
+    # New orders and changes to existing ERP orders go in separate runs: a status echo or a cancellation in the
+    # same tick must not make new orders wait for the follow-up (changes are serialised with it).
+    new, changes = split_new_and_changes(plan, in_erp(store, plan.purchase_ids))
+    requests = [run_request_for(part, new_only=part is new, seen_at=now) for part in (new, changes) if part]
+    return dg.SensorResult(run_requests=requests, cursor=plan.cursor.to_json())

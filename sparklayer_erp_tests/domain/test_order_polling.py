@@ -1,6 +1,13 @@
 import datetime as dt
 
-from sparklayer_erp.domain.order_polling import PollCursor, SeenPurchase, plan_tick, run_key_for, window_start
+from sparklayer_erp.domain.order_polling import (
+    PollCursor,
+    SeenPurchase,
+    plan_tick,
+    run_key_for,
+    split_new_and_changes,
+    window_start,
+)
 
 T0 = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 
@@ -82,3 +89,16 @@ def test_first_window_uses_the_lookback():
     assert window_start(PollCursor(), now=T0, overlap_s=60, first_lookback_s=3600) == T0 - dt.timedelta(hours=1)
     cursor = PollCursor(high_water=T0)
     assert window_start(cursor, now=T0, overlap_s=60, first_lookback_s=3600) == T0 - dt.timedelta(minutes=1)
+
+
+def test_new_orders_and_changes_to_erp_orders_are_split_into_their_own_batches():
+    plan = plan_tick(PollCursor(), [seen("new1", 1), seen("echo", 2), seen("new2", 3)], {}, max_batch=10,
+                     overlap_s=60, more_rows_exist=False)
+    new, changes = split_new_and_changes(plan, {"echo", "not-in-this-batch"})
+    assert (new.purchase_ids, changes.purchase_ids) == (["new1", "new2"], ["echo"])
+    assert new.cursor == changes.cursor == plan.cursor  # one tick, one cursor
+    assert len({new.run_key, changes.run_key, plan.run_key}) == 3  # each batch its own deterministic key
+    assert new.run_key == run_key_for(new.batch)
+    only_new, none = split_new_and_changes(plan, [])
+    assert none is None and only_new.purchase_ids == plan.purchase_ids and only_new.run_key == plan.run_key
+    assert split_new_and_changes(plan, ["new1", "echo", "new2"])[0] is None

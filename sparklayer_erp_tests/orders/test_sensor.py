@@ -68,9 +68,14 @@ def test_ticks_drain_a_backlog_in_bounded_batches_and_never_request_twice(shop: 
     with dg.DagsterInstance.ephemeral() as instance:
         fresh = _tick(instance, resources, earlier.cursor)  # cursor from before: the ledger knows they were applied
         shop.cancel(pids[1])  # the buyer changes their mind: a new version of one purchase
+        newer = shop.place(buyer, [("SKU-FLAP-L", 12)], "on_account", po="PO-TICK-NEW")  # ... as another orders
         later = _tick(instance, resources, third.cursor)
     assert not fresh.run_requests
-    (r3,) = later.run_requests
+    # one tick, two runs: the new order never waits behind a change (which is serialised with the follow-up)
+    by_state = {r.tags["erp/order-state"]: r for r in later.run_requests}
+    assert set(by_state) == {"new-only", "writes"} and len(later.run_requests) == 2
+    assert by_state["new-only"].run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"] == [newer]
+    r3 = by_state["writes"]
     assert r3.run_config["ops"]["erp_sales_orders"]["config"]["purchase_ids"] == [pids[1]]
     assert r3.tags["erp/order-state"] == "writes"  # changes a linked ERP order: serialised with the follow-up
     assert _run(r3, resources)["cancelled"].value == 1
