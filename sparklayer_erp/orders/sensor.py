@@ -2,13 +2,14 @@
 
 Dagster ticks a sensor once per daemon pass (5 s); within a tick the sensor looks at SparkLayer every
 ``ORDER_POLL_SECONDS`` until it finds work or the pass is nearly over (``watch_seconds``), so a new order is
-seen within about a second, not up to 5 s later. Each look reads purchases of type ``order`` changed since the cursor's high-water mark minus an overlap
-window (``ORDER_OVERLAP_SECONDS``), asks the ledger which versions were already applied, and requests one
-run of ``order_sync_job`` for at most ``ORDER_PAGE_SIZE`` purchases (the pure decision is
-``domain.order_polling.plan_tick``). The run key is a hash of the batch, so the same batch is never launched
-twice; a backlog drains over consecutive ticks. The cursor records what was *requested*, never what
-succeeded: exactly-once lives in the ledger and the ERP lookup, and the sweep schedule re-reads the last
-24 hours whatever the cursor says.
+seen within about a second, not up to 5 s later. Each look reads purchases of type ``order`` changed since the
+cursor's high-water mark minus an overlap window (``ORDER_OVERLAP_SECONDS``) and asks the ledger which versions
+were already applied; a tick then requests runs of ``order_sync_job`` for at most ``ORDER_PAGE_SIZE``
+purchases (the pure decisions are ``domain.order_polling.plan_tick`` and ``split_new_and_changes``): one for
+the new orders, one for changes to orders already in the ERP. Run keys are hashes of the batches, so the same
+batch is never launched twice; a backlog drains over consecutive ticks. The cursor records what was
+*requested*, never what succeeded: exactly-once lives in the ledger and the ERP lookup, and the sweep schedule
+re-reads the last 24 hours whatever the cursor says.
 """
 
 from __future__ import annotations
