@@ -309,7 +309,8 @@ class MasterDataReads(NetSuiteRecords):
         Base Price level's price per base unit as list price; ``skus``: only these."""
         items = self._items()
         if skus is not None:
-            items = {sku: info for sku, info in items.items() if sku in set(skus)}
+            wanted = set(skus)
+            items = {sku: info for sku, info in items.items() if sku in wanted}
         table = self._price_table(
             (r for r in self.http.suiteql(q.PRICES) if str(r.get("pricelevel")) == conv.BASE_PRICE_LEVEL_ID),
             items,
