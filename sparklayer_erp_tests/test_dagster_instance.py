@@ -70,7 +70,7 @@ def test_order_sync_never_shares_a_limit_with_follow_up_or_master_data_when_it_o
     from sparklayer_erp.orders.assets import NEW_ONLY, ORDER_STATE_KEY
 
     limits = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())["concurrency"]["runs"]["tag_concurrency_limits"]
-    # two order syncs may overlap (one settling card payments while the next creates); everything else: one
+    # two order syncs may overlap (the next starts up while the last creates and records); everything else: one
     assert all(lim["limit"] == (2 if lim["key"] == "erp/orders" else 1) for lim in limits)
     job_tags = {name: dict(defs.resolve_job_def(name).tags) for name in (
         "order_sync_job", "order_followup_job", "master_data_stock_job", "master_data_customers_prices_job",

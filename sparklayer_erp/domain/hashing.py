@@ -25,7 +25,6 @@ algorithm, every key would look changed once: one full push, never a missed chan
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Hashable, Mapping, Sequence
@@ -35,24 +34,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sparklayer_erp.domain.money import MoneyError, decimal_text, to_plain
+from sparklayer_erp.domain.money import MoneyError, decimal_text
+from sparklayer_erp.domain.record_hash import canonical_json
+from sparklayer_erp.domain.record_hash import content_hash as content_hash  # re-exported: one import for both
 
 NULL_TEXT = "\x00"  # canonical text of a missing value: cannot come out of an ERP text field
 _UINT64 = np.uint64
-
-
-def canonical_json(obj: object) -> str:
-    """The one spelling of ``obj`` that hashes use: sorted keys, compact, Decimals by value, ISO dates.
-
-    Floats are refused (``MoneyError``): a float in data we compare means an amount already lost its cents.
-    """
-    plain = to_plain(obj, decimals_by_value=True)
-    return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(obj: object) -> str:
-    """SHA-256 (hex) of ``canonical_json(obj)``: equal meaning → equal hash, in any process, on any day."""
-    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
 
 
 def canonical_text(value: object) -> str:

@@ -18,9 +18,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from sparklayer_erp.domain.hashing import (
-    content_hash,
-)
 from sparklayer_erp.domain.models import (
     CreditNote,
     ErpItem,
@@ -31,6 +28,7 @@ from sparklayer_erp.domain.models import (
 )
 from sparklayer_erp.domain.money import to_money
 from sparklayer_erp.domain.orders import CANCELLED_STATUS, OrderIn
+from sparklayer_erp.domain.record_hash import content_hash
 from sparklayer_erp.sparklayer.contract import PURCHASE_STATUSES
 
 

@@ -6,6 +6,8 @@ records that changed since the last successful push are sent to SparkLayer.
 
 - ``definitions.py``  the stock job (every 5 minutes), the hourly and full jobs and their schedules, the resend job
 - ``assets.py``       ``erp_*`` extract assets with blocking checks, ``sparklayer_*`` push assets
+- ``catalog.py``      what those need when the code location loads (dataset names, labels, models by path):
+                      free of pandas and pandera, because every run worker (the order sync's too) loads it
 - ``extract.py``      read the ERP, gate each frame, quarantine what fails (exceptions with owners)
 - ``sync.py``         synchronizer: push changed rows, report to the sync log
 - ``resend.py``       push chosen records again in full, whatever the change hashes say

@@ -17,28 +17,35 @@ refusal (a 4xx, which would fail the same way again) fails the step with ``allow
 
 No ``from __future__ import annotations`` here: Dagster reads the ``context`` and resource annotations as
 real types.
+
+Loading this module imports neither pandas nor pandera, because every run worker loads the whole code
+location before its run, the order sync's too: what the decorators need comes from ``catalog``, and
+``extract``, ``sync`` and ``resend`` are imported inside the steps. Inputs that carry their objects are
+annotated with Dagster types that import the class only to check a value (``EXTRACT``, ``PRICES_OUTCOME``);
+other hints naming those classes are strings.
 """
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from pydantic import Field
 
-from sparklayer_erp.ledger import Ledger
-from sparklayer_erp.masterdata import extract as erp_extract
-from sparklayer_erp.masterdata import resend as resending
-from sparklayer_erp.masterdata import sync as flow
-from sparklayer_erp.masterdata.extract import Extract
-from sparklayer_erp.masterdata.sync import PricesOutcome, PushOutcome
+from sparklayer_erp.masterdata import catalog
+from sparklayer_erp.masterdata.catalog import DatasetInfo
 from sparklayer_erp.plumbing.failures import TRANSIENT_RETRY, failures_handled
-from sparklayer_erp.plumbing.pandera_types import pandera_dagster_type
+from sparklayer_erp.plumbing.pandera_types import column_schema, load, pandera_dagster_type
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
 from sparklayer_erp.sparklayer import contract
-from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerError, SparkLayerNotFound
+
+if TYPE_CHECKING:
+    from sparklayer_erp.ledger import Ledger
+    from sparklayer_erp.masterdata.extract import Extract
+    from sparklayer_erp.masterdata.sync import PushOutcome
+    from sparklayer_erp.sparklayer.client import SparkLayerClient
 
 GROUP = "master_data"
 MASS_CHECK = "not_mass_quarantined"
@@ -50,30 +57,50 @@ ECOMMERCE = "team:ecommerce"
 
 
 
-# --- Dagster type: an extract after its gate ------------------------------------------------------------------
+# --- Dagster types: an extract after its gate, and the classes the steps hand on ----------------------------------
 
 
-def extract_type(dataset: erp_extract.Dataset) -> dg.DagsterType:
+def class_type(name: str, class_path: str) -> dg.DagsterType:
+    """The isinstance check Dagster infers from a class annotation, with the class (``"module:Class"``)
+    imported by the check, when a step runs, instead of when the code location loads."""
+
+    def _check(_context: Any, value: object) -> dg.TypeCheck:
+        if isinstance(value, load(class_path)):
+            return dg.TypeCheck(success=True)
+        return dg.TypeCheck(success=False, description=f"expected a {name}, got {type(value).__name__}")
+
+    return dg.DagsterType(type_check_fn=_check, name=name, description=f"A {class_path.replace(':', '.')}.")
+
+
+EXTRACT = class_type("Extract", "sparklayer_erp.masterdata.extract:Extract")
+PRICES_OUTCOME = class_type("PricesOutcome", "sparklayer_erp.masterdata.sync:PricesOutcome")
+
+
+def extract_type(dataset: DatasetInfo) -> dg.DagsterType:
     """An ``Extract`` whose valid rows pass the dataset's pandera model (the gate's promise, re-checked)."""
-    frame_type = pandera_dagster_type(dataset.model)
+    frame_type = pandera_dagster_type(dataset.model_path, name=dataset.model_name,
+                                      description=dataset.model_doc)
 
     def _check(context: Any, value: object) -> dg.TypeCheck:
+        from sparklayer_erp.masterdata.extract import Extract
+
         if not isinstance(value, Extract) or value.dataset != dataset.name:
             return dg.TypeCheck(success=False, description=f"expected the {dataset.name} extract")
         return frame_type.type_check(context, value.valid)
 
-    return dg.DagsterType(type_check_fn=_check, name=f"{dataset.model.__name__}Extract", typing_type=Extract,
-                          description=f"ERP {dataset.label} after the gate: {frame_type.description or ''}",
-                          metadata=frame_type.metadata)
+    return dg.DagsterType(type_check_fn=_check, name=dataset.type_name, description=dataset.type_description)
 
 
 # --- shared wiring ------------------------------------------------------------------------------------------------
 
 
-def _extract_step(context: AssetExecutionContext, dataset: erp_extract.Dataset, read: Callable[[], Extract],
+def _extract_step(context: AssetExecutionContext, dataset: DatasetInfo, read: Callable[[], "Extract"],
                   ledger_res: LedgerResource, sparklayer: SparkLayerResource,
                   policy: PolicyResource) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Extract + gate + exceptions + the mass-quarantine check, the same for every dataset."""
+    from sparklayer_erp.masterdata import extract as erp_extract
+    from sparklayer_erp.masterdata import sync as flow
+
     ledger = ledger_res.ledger()
     started = dt.datetime.now(dt.UTC)
     with failures_handled(ledger, dataset.sync_name):
@@ -96,6 +123,7 @@ def _extract_step(context: AssetExecutionContext, dataset: erp_extract.Dataset, 
         "exceptions_resolved": quarantine.resolved,
         "quarantined_rows": dg.MetadataValue.md(erp_extract.quarantine_preview(extract)),
         "dagster/row_count": extract.valid_count,
+        "dagster/column_schema": column_schema(extract.spec.model),
     })
     yield dg.AssetCheckResult(
         check_name=MASS_CHECK, passed=not decision.blocked, severity=dg.AssetCheckSeverity.ERROR,
@@ -114,7 +142,7 @@ def _mass_check_spec(asset: str, label: str) -> dg.AssetCheckSpec:
     )
 
 
-def _push_metadata(outcome: PushOutcome) -> dict[str, Any]:
+def _push_metadata(outcome: "PushOutcome") -> dict[str, Any]:
     meta: dict[str, Any] = dict(outcome.counts())
     meta["sync_log_written"] = outcome.sync_log_written
     meta["per_record_errors"] = len(outcome.errors)
@@ -129,8 +157,10 @@ def _push_metadata(outcome: PushOutcome) -> dict[str, Any]:
     return meta
 
 
-def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
-               push: Callable[[], PushOutcome]) -> PushOutcome:
+def _push_step(ledger: "Ledger", client: "SparkLayerClient", sync_name: str,
+               push: Callable[[], "PushOutcome"]) -> "PushOutcome":
+    from sparklayer_erp.masterdata import sync as flow
+
     ledger.record_sync_start(sync_name)
     with failures_handled(ledger, sync_name):
         return flow.finish(client, ledger, push())
@@ -141,7 +171,7 @@ def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
 
 @dg.asset(
     group_name=GROUP, owners=[SALES_OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(erp_extract.CUSTOMERS), check_specs=[_mass_check_spec("erp_customers", "customers")],
+    dagster_type=extract_type(catalog.CUSTOMERS), check_specs=[_mass_check_spec("erp_customers", "customers")],
     description="Customer accounts as the ERP holds them: account code, e-mail, payment terms, credit limit, "
                 "open balance, credit hold, price level and contract price list. Records that fail a check "
                 "(no account code, a code used twice, no or a broken e-mail, an unknown currency, ...) are "
@@ -150,22 +180,26 @@ def _push_step(ledger: Ledger, client: SparkLayerClient, sync_name: str,
 )
 def erp_customers(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
                   sparklayer: SparkLayerResource, policy: PolicyResource):
+    from sparklayer_erp.masterdata import extract as erp_extract
+
     with erp.session() as port:
-        yield from _extract_step(context, erp_extract.CUSTOMERS, lambda: erp_extract.extract_customers(port),
+        yield from _extract_step(context, catalog.CUSTOMERS, lambda: erp_extract.extract_customers(port),
                                  ledger, sparklayer, policy)
 
 
 @dg.asset(
     group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(erp_extract.PRICE_LISTS), check_specs=[_mass_check_spec("erp_price_lists", "price lists")],
+    dagster_type=extract_type(catalog.PRICE_LISTS), check_specs=[_mass_check_spec("erp_price_lists", "price lists")],
     description="The ERP's price lists: one per price level (Trade, Wholesale, ...) and one per customer "
                 "contract. A list that fails its checks (unknown currency, a code that clashes with another) "
                 "is held back for finance together with its prices.",
 )
 def erp_price_lists(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
                     sparklayer: SparkLayerResource, policy: PolicyResource):
+    from sparklayer_erp.masterdata import extract as erp_extract
+
     with erp.session() as port:
-        yield from _extract_step(context, erp_extract.PRICE_LISTS, lambda: erp_extract.extract_price_lists(port),
+        yield from _extract_step(context, catalog.PRICE_LISTS, lambda: erp_extract.extract_price_lists(port),
                                  ledger, sparklayer, policy)
 
 
@@ -179,42 +213,48 @@ class ErpPricesConfig(dg.Config):
 
 @dg.asset(
     group_name=GROUP, owners=[FINANCE], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(erp_extract.PRICES), check_specs=[_mass_check_spec("erp_prices", "prices")],
+    dagster_type=extract_type(catalog.PRICES), check_specs=[_mass_check_spec("erp_prices", "prices")],
     description="Every price per base unit (one bottle, not one case) on every ERP price list, with volume "
                 "breaks. A price that fails its checks (negative, not a number, unknown currency, no SKU) is "
                 "held back for finance: buyers keep seeing the last good price until it is corrected.",
 )
 def erp_prices(context: AssetExecutionContext, config: ErpPricesConfig, erp: ErpResource,
                ledger: LedgerResource, sparklayer: SparkLayerResource, policy: PolicyResource):
+    from sparklayer_erp.masterdata import extract as erp_extract
+
     breaks = sorted({int(b) for b in config.quantity_breaks or policy.quantity_breaks()} | {1})
     with erp.session() as port:
-        yield from _extract_step(context, erp_extract.PRICES, lambda: erp_extract.extract_prices(port, breaks),
+        yield from _extract_step(context, catalog.PRICES, lambda: erp_extract.extract_prices(port, breaks),
                                  ledger, sparklayer, policy)
 
 
 @dg.asset(
     group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(erp_extract.ITEMS), check_specs=[_mass_check_spec("erp_items", "items")],
+    dagster_type=extract_type(catalog.ITEMS), check_specs=[_mass_check_spec("erp_items", "items")],
     description="The ERP's sellable items with their units: the base unit prices and stock are counted in, "
                 "and the sale unit with its pack size (a case of 12 has pack size 12). Items set up wrongly "
                 "(no or a duplicate SKU, pack size below 1) are held back for operations.",
 )
 def erp_items(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
               sparklayer: SparkLayerResource, policy: PolicyResource):
+    from sparklayer_erp.masterdata import extract as erp_extract
+
     with erp.session() as port:
-        yield from _extract_step(context, erp_extract.ITEMS, lambda: erp_extract.extract_items(port), ledger, sparklayer, policy)
+        yield from _extract_step(context, catalog.ITEMS, lambda: erp_extract.extract_items(port), ledger, sparklayer, policy)
 
 
 @dg.asset(
     group_name=GROUP, owners=[OPERATIONS], kinds={"erp", "pandas"}, retry_policy=TRANSIENT_RETRY,
-    dagster_type=extract_type(erp_extract.STOCK), check_specs=[_mass_check_spec("erp_stock", "stock figures")],
+    dagster_type=extract_type(catalog.STOCK), check_specs=[_mass_check_spec("erp_stock", "stock figures")],
     description="Stock per item and warehouse in base units: on hand and already held for confirmed orders "
                 "not yet picked. A figure that is not a number is held back for operations; the shop keeps the last good one.",
 )
 def erp_stock(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerResource,
               sparklayer: SparkLayerResource, policy: PolicyResource):
+    from sparklayer_erp.masterdata import extract as erp_extract
+
     with erp.session() as port:
-        yield from _extract_step(context, erp_extract.STOCK, lambda: erp_extract.extract_stock(port), ledger, sparklayer, policy)
+        yield from _extract_step(context, catalog.STOCK, lambda: erp_extract.extract_stock(port), ledger, sparklayer, policy)
 
 
 # --- pushes -----------------------------------------------------------------------------------------------------------
@@ -222,18 +262,21 @@ def erp_stock(context: AssetExecutionContext, erp: ErpResource, ledger: LedgerRe
 
 @dg.asset(
     group_name=GROUP, owners=[FINANCE], kinds={"sparklayer", "api"}, retry_policy=TRANSIENT_RETRY,
+    dagster_type=PRICES_OUTCOME,
     description="Price lists and prices in SparkLayer. Each ERP price list becomes a SparkLayer list (created "
                 "when missing, marked as coming from the integration); the prices of every SKU that changed "
                 "are sent with their volume breaks, and a SKU removed from an ERP list is cleared from it. "
                 "Nothing is sent when nothing changed.",
 )
-def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: Extract, erp_prices: Extract,
-                           ledger: LedgerResource, sparklayer: SparkLayerResource) -> dg.Output[PricesOutcome]:
+def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: EXTRACT, erp_prices: EXTRACT,
+                           ledger: LedgerResource, sparklayer: SparkLayerResource) -> dg.Output:
+    from sparklayer_erp.masterdata import sync as flow
+
     led = ledger.ledger()
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, erp_extract.PRICES.sync_name,
+        outcome = _push_step(led, client, catalog.PRICES.sync_name,
                              lambda: flow.push_prices(client, led, erp_price_lists, erp_prices))
-    assert isinstance(outcome, PricesOutcome)
+    assert isinstance(outcome, flow.PricesOutcome)
     return dg.Output(outcome, metadata=_push_metadata(outcome))
 
 
@@ -249,11 +292,13 @@ def sparklayer_price_lists(context: AssetExecutionContext, erp_price_lists: Extr
                 "created by e-mail. The link between ERP account and SparkLayer customer is recorded for the "
                 "order sync.",
 )
-def sparklayer_customers(context: AssetExecutionContext, erp_customers: Extract, ledger: LedgerResource,
+def sparklayer_customers(context: AssetExecutionContext, erp_customers: EXTRACT, ledger: LedgerResource,
                          sparklayer: SparkLayerResource) -> dg.MaterializeResult:
+    from sparklayer_erp.masterdata import sync as flow
+
     led = ledger.ledger()
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, erp_extract.CUSTOMERS.sync_name,
+        outcome = _push_step(led, client, catalog.CUSTOMERS.sync_name,
                              lambda: flow.push_customers(client, led, erp_customers))
     return dg.MaterializeResult(metadata=_push_metadata(outcome))
 
@@ -265,12 +310,14 @@ def sparklayer_customers(context: AssetExecutionContext, erp_customers: Extract,
                 "(SPARKLAYER_PACK_SIZE_MODE=ledger) the mapping is only recorded and each product sold in "
                 "packs is an exception for ecommerce to set up in the shop.",
 )
-def sparklayer_pack_sizes(context: AssetExecutionContext, erp_items: Extract, ledger: LedgerResource,
+def sparklayer_pack_sizes(context: AssetExecutionContext, erp_items: EXTRACT, ledger: LedgerResource,
                           sparklayer: SparkLayerResource) -> dg.MaterializeResult:
+    from sparklayer_erp.masterdata import sync as flow
+
     led = ledger.ledger()
     writable = sparklayer.pack_sizes_writable()
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, erp_extract.ITEMS.sync_name,
+        outcome = _push_step(led, client, catalog.ITEMS.sync_name,
                              lambda: flow.push_pack_sizes(client, led, erp_items, writable=writable))
     return dg.MaterializeResult(metadata={**_push_metadata(outcome), "mode": "variants" if writable else "ledger"})
 
@@ -282,17 +329,19 @@ def sparklayer_pack_sizes(context: AssetExecutionContext, erp_items: Extract, le
                 "in whole units and never below 0. Each ERP warehouse is a SparkLayer stock location with the "
                 "warehouse code as its id (created when missing).",
 )
-def sparklayer_stock(context: AssetExecutionContext, erp_stock: Extract, erp: ErpResource,
+def sparklayer_stock(context: AssetExecutionContext, erp_stock: EXTRACT, erp: ErpResource,
                      ledger: LedgerResource, sparklayer: SparkLayerResource,
                      policy: PolicyResource) -> dg.MaterializeResult:
+    from sparklayer_erp.masterdata import sync as flow
+
     led = ledger.ledger()
     buffer = policy.safety_buffer()
-    with failures_handled(led, erp_extract.STOCK.sync_name), erp.session() as port:
+    with failures_handled(led, catalog.STOCK.sync_name), erp.session() as port:
         # Each pending order counts against the warehouse the ERP ships it from; the ERP's default warehouse
         # (where the order sync's orders ship from) only when it does not say.
         pending = flow.pending_approval_quantities(led, port, port.default_warehouse_code())
     with sparklayer.session() as client:
-        outcome = _push_step(led, client, erp_extract.STOCK.sync_name,
+        outcome = _push_step(led, client, catalog.STOCK.sync_name,
                              lambda: flow.push_stock(client, led, erp_stock, pending, buffer))
     return dg.MaterializeResult(metadata={**_push_metadata(outcome), "safety_buffer": buffer,
                                           "pending_approval_orders": pending.orders})
@@ -306,7 +355,7 @@ def sparklayer_stock(context: AssetExecutionContext, erp_stock: Extract, erp: Er
     description="Every customer about to be sent has an ERP account code, used once: it is SparkLayer's "
                 "accounting id and the only way an order finds its ERP account.",
 )
-def customers_have_account_codes(erp_customers: Extract) -> dg.AssetCheckResult:
+def customers_have_account_codes(erp_customers: EXTRACT) -> dg.AssetCheckResult:
     codes = erp_customers.valid["account_code"]
     blank = codes.isna() | (codes.astype("str").str.strip() == "")
     duplicated = codes[~blank & codes.duplicated(keep=False)]
@@ -322,8 +371,10 @@ def customers_have_account_codes(erp_customers: Extract) -> dg.AssetCheckResult:
                 "pointed at a missing list would see the wrong prices. If this fails, customers wait for the "
                 "next run (the ERP still refuses credit to accounts on hold when approving orders).",
 )
-def customer_price_lists_exist(sparklayer_price_lists: PricesOutcome,
-                               erp_customers: Extract) -> dg.AssetCheckResult:
+def customer_price_lists_exist(sparklayer_price_lists: PRICES_OUTCOME,
+                               erp_customers: EXTRACT) -> dg.AssetCheckResult:
+    from sparklayer_erp.masterdata import sync as flow
+
     missing = flow.missing_price_lists(erp_customers.valid, sparklayer_price_lists.price_list_slugs)
     return dg.AssetCheckResult(
         passed=not missing, severity=dg.AssetCheckSeverity.ERROR,
@@ -365,7 +416,7 @@ class ResendConfig(dg.Config):
 
 
 @dg.op(
-    name=resending.RESEND_OP_NAME, retry_policy=TRANSIENT_RETRY,
+    name=catalog.RESEND_OP_NAME, retry_policy=TRANSIENT_RETRY,
     description="Sends one data type (customers, prices, stock or pack sizes) to SparkLayer again in full, "
                 "whatever changed, to undo hand edits made in SparkLayer. Records held back by the checks are "
                 "never sent; the next scheduled run is quiet again.",
@@ -373,6 +424,8 @@ class ResendConfig(dg.Config):
 def master_data_resend(context: dg.OpExecutionContext, config: ResendConfig, erp: ErpResource,
                        ledger: LedgerResource, sparklayer: SparkLayerResource,
                        policy: PolicyResource) -> dg.Output[None]:
+    from sparklayer_erp.masterdata import resend as resending
+
     try:
         request = resending.parse_request(config.data_type, price_list=config.price_list, skus=config.skus,
                                           account_codes=config.account_codes)

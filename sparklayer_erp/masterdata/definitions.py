@@ -33,7 +33,7 @@ from sparklayer_erp.masterdata.assets import (
     sparklayer_price_lists,
     sparklayer_stock,
 )
-from sparklayer_erp.masterdata.resend import RESEND_JOB_NAME
+from sparklayer_erp.masterdata.catalog import RESEND_JOB_NAME
 from sparklayer_erp.plumbing import automation
 from sparklayer_erp.plumbing.cpu_priority import BACKGROUND_TAG
 from sparklayer_erp.settings import SettingError

@@ -26,12 +26,12 @@ from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import Ledger
 from sparklayer_erp.masterdata import extract as erp_extract
 from sparklayer_erp.masterdata import sync
+from sparklayer_erp.masterdata.catalog import RESEND_JOB_NAME as RESEND_JOB_NAME  # for the command line
+from sparklayer_erp.masterdata.catalog import RESEND_OP_NAME
 from sparklayer_erp.masterdata.extract import Extract
 from sparklayer_erp.masterdata.sync import PushOutcome, Resend
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 
-RESEND_JOB_NAME = "master_data_resend_job"
-RESEND_OP_NAME = "master_data_resend"
 DATA_TYPES = ("customers", "prices", "stock", "pack_sizes")
 
 # The extracts each data type needs, and the sync-log/ledger name its push reports under.

@@ -11,11 +11,14 @@ its metadata says which classes block, who must act and what to do. The schedule
 at 06:00 company time on the 1st; any month can be run again from the UI — a re-run gives the same answer in a
 new version and never replaces the version the month closed on.
 
-No ``from __future__ import annotations`` here: Dagster reads the annotations as real types.
+No ``from __future__ import annotations`` here: Dagster reads the annotations as real types. The
+reconciliation itself (pandas, pandera, the workbook) is imported inside the asset and its check: every run
+worker loads this module, and the order sync must not pay for month-end's libraries.
 """
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -23,9 +26,6 @@ from pydantic import Field
 
 from sparklayer_erp import settings
 from sparklayer_erp.domain.money import UnknownCurrency, currency_exponent
-from sparklayer_erp.domain.reconciliation import ReconResult, close_ready
-from sparklayer_erp.month_end import close as flow
-from sparklayer_erp.month_end.export import class_label
 from sparklayer_erp.month_end.partitions import monthly
 from sparklayer_erp.resources import (
     AlertsResource,
@@ -35,6 +35,9 @@ from sparklayer_erp.resources import (
     SparkLayerResource,
 )
 from sparklayer_erp.settings import SettingError
+
+if TYPE_CHECKING:
+    from sparklayer_erp.month_end.close import Month
 
 GROUP = "month_end"
 
@@ -46,7 +49,7 @@ class MonthEndConfig(dg.Config):
                                                               "mismatch, e.g. 0.01")
 
 
-def _as_of(config: MonthEndConfig, month: flow.Month) -> dt.date:
+def _as_of(config: MonthEndConfig, month: "Month") -> dt.date:
     if not config.as_of:
         return month.default_as_of(month.today())
     try:
@@ -78,6 +81,9 @@ def _company_currency() -> str:
 
 
 def _recon_type_check(_context: object, value: object) -> dg.TypeCheck:
+    from sparklayer_erp.domain.reconciliation import ReconResult
+    from sparklayer_erp.month_end import close as flow
+
     if not isinstance(value, ReconResult):
         return dg.TypeCheck(success=False, description=f"expected a ReconResult, got {type(value).__name__}")
     try:
@@ -89,7 +95,7 @@ def _recon_type_check(_context: object, value: object) -> dg.TypeCheck:
 
 
 ReconResultType = dg.DagsterType(
-    type_check_fn=_recon_type_check, name="ReconResult", typing_type=ReconResult,
+    type_check_fn=_recon_type_check, name="ReconResult", typing_type=object,  # a ReconResult, checked lazily
     description="A month's reconciliation: one row per SparkLayer order with its class, totals per customer, "
                 "payment method and class (every frame checked by its pandera model).",
 )
@@ -118,7 +124,10 @@ ReconResultType = dg.DagsterType(
 )
 def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEndConfig, ledger: LedgerResource,
                              sparklayer: SparkLayerResource, erp: ErpResource, policy: PolicyResource,
-                             alerts: AlertsResource) -> dg.Output[ReconResult]:
+                             alerts: AlertsResource) -> dg.Output:
+    from sparklayer_erp.domain.reconciliation import close_ready
+    from sparklayer_erp.month_end import close as flow
+
     month = flow.Month.from_partition_key(context.partition_key, ZoneInfo(monthly.timezone))
     as_of, tolerance, currency = _as_of(config, month), _tolerance(config), _company_currency()
     with sparklayer.session() as client, erp.session() as port:
@@ -179,7 +188,11 @@ def month_end_reconciliation(context: dg.AssetExecutionContext, config: MonthEnd
                 "and no ERP order claims a SparkLayer order that does not exist. When it fails, the metadata "
                 "says which classes block, who must act and what to do.",
 )
-def month_is_close_ready(month_end_reconciliation: ReconResult) -> dg.AssetCheckResult:
+def month_is_close_ready(month_end_reconciliation) -> dg.AssetCheckResult:  # a ReconResult
+    from sparklayer_erp.domain.reconciliation import close_ready
+    from sparklayer_erp.month_end import close as flow
+    from sparklayer_erp.month_end.export import class_label
+
     result = month_end_reconciliation
     ready = close_ready(result)
     blockers = [{"status": class_label(b.recon_class), "class": str(b.recon_class), "orders": b.count,

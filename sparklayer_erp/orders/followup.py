@@ -8,7 +8,9 @@ Three steps, each safe to repeat:
   confirm is the final word. Otherwise the order stays pending with an exception for finance. An order a
   person already approved in the ERP is recognised and carried on.
 - ``record_card_payments``: a card order's invoice is settled with the checkout payment (the adapter posts
-  the draft invoice and pays it in one go, so the ERP never shows it unpaid).
+  the draft invoice and pays it in one go, so the ERP never shows it unpaid). This is the only place card
+  payments are recorded: the order sync just creates the committed ERP order, and this step (every 2 minutes)
+  settles it (docs/order-policy.md).
 - ``write_back_status``: the ERP's status, shipments (with tracking), invoices and payments are written to
   the SparkLayer purchase with a full-replace PUT that starts from the purchase as SparkLayer holds it — but
   only when the fingerprint of what would be written changed, and never over a buyer's change the order
@@ -40,7 +42,6 @@ from decimal import Decimal
 from typing import TypeVar
 
 from sparklayer_erp.domain.exception_kinds import Entity, problem
-from sparklayer_erp.domain.hashing import content_hash
 from sparklayer_erp.domain.models import ErpCustomer, ErpOrderState, ErpOrderStatus, PaymentMethod
 from sparklayer_erp.domain.order_lifecycle import (
     StatusUpdate,
@@ -49,6 +50,7 @@ from sparklayer_erp.domain.order_lifecycle import (
     status_for_sparklayer,
     unit_factors,
 )
+from sparklayer_erp.domain.record_hash import content_hash
 from sparklayer_erp.erp.port import ErpPort, ErpTechnicalError
 from sparklayer_erp.ledger import AuditOutcome, AuditSystem, Ledger, OrderLink, SyncState
 from sparklayer_erp.orders.links import (

@@ -9,7 +9,9 @@ The synchronizer of order-to-cash, plain Python so it can be tested and benchmar
 2. **creation** is exactly once: the ledger link is claimed first, the adapter looks the purchase id up in
    the ERP before creating (and Tryton's unique ``web_id`` refuses a second one), and the link records the
    ERP order only after the ERP confirmed it. A crash between the two, a retried run, two overlapping runs
-   or a purchase seen in two ticks therefore finds the existing ERP order instead of making another;
+   or a purchase seen in two ticks therefore finds the existing ERP order instead of making another.
+   A card order is only created (committed) here: its invoice is settled with the checkout payment by the
+   follow-up (``orders/followup.py``, ``OrderFollowup.record_card_payments``), never in the sync run;
 3. **linked purchases** that were cancelled or changed are applied to the ERP order before the point of no
    return; after it the ERP is left alone and operations get an exception (``domain.order_lifecycle``).
 
@@ -59,7 +61,7 @@ from sparklayer_erp.orders.links import (
     link_state_for,
     state_fields,
 )
-from sparklayer_erp.orders.mapper import card_payment, order_in
+from sparklayer_erp.orders.mapper import order_in
 from sparklayer_erp.sparklayer.client import SparkLayerClient
 from sparklayer_erp.sparklayer.errors import SparkLayerNotFound
 from sparklayer_erp.sparklayer.models import Purchase, SyncLogEntry, SyncLogError
@@ -84,7 +86,6 @@ class SyncSettings:
     tolerance: Decimal = Decimal("0.01")  # per base unit
     tax_rate_percent: Decimal = DEFAULT_TAX_PERCENT
     create_batch: int = 50  # drafts per ``create_orders`` call (Tryton on SQLite fails above ~100 at once)
-    record_card_payments: bool = True  # settle fresh card orders' invoices in the same run (needs ``client``)
 
 
 class Outcome(StrEnum):
@@ -178,11 +179,11 @@ class OrderSync:
     """Applies batches of SparkLayer purchases to the ERP. Safe to run twice, concurrently, or after a crash."""
 
     def __init__(self, ledger: Ledger, erp: ErpPort, settings: SyncSettings | None = None,
-                 clock: Callable[[], dt.datetime] = utc_now, client: SparkLayerClient | None = None) -> None:
-        """``client`` (optional) lets a run settle fresh card orders at once; without it the follow-up does."""
+                 clock: Callable[[], dt.datetime] = utc_now) -> None:
+        """No SparkLayer client: the sync only puts orders in the ERP; a card order's invoice is settled by the
+        follow-up (``OrderFollowup.record_card_payments``), so a run ends as soon as the ERP has its orders."""
         self.ledger = ledger
         self.erp = erp
-        self.client = client
         self.settings = settings or SyncSettings()
         self.clock = clock
         self.exceptions = Exceptions(ledger)
@@ -384,34 +385,14 @@ class OrderSync:
         notes = list(translation.notes)
         if result.already_existed:
             notes.insert(0, "the ERP order already existed (found by purchase id, not created again)")
-        if (self.settings.record_card_payments and translation.record_payment and ref.state is ErpOrderState.COMMITTED
-                and not result.already_existed and translation.payment_amount is not None):
-            due = erp_total if erp_total is not None else translation.payment_amount
-            notes.append(self._pay_card(work, ref.erp_id, min(translation.payment_amount, due)))
+        if (translation.record_payment and ref.state is ErpOrderState.COMMITTED and not result.already_existed
+                and translation.payment_amount is not None):
+            notes.append("the follow-up records the card payment")  # never this run (docs/order-policy.md)
         outcome = Outcome.COMMITTED if ref.state in (ErpOrderState.COMMITTED, ErpOrderState.DONE) else (
             Outcome.CANCELLED if ref.state is ErpOrderState.CANCELLED else Outcome.PENDING_APPROVAL)
         return OrderResult(pid, work.label, outcome, erp_number=ref.number, detail="; ".join(n for n in notes if n),
                            exception_ids=tuple(i for _, i in raised), exception_kinds=tuple(k for k, _ in raised),
                            recovered=result.already_existed)
-
-    def _pay_card(self, work: _Work, erp_id: int, amount: Decimal) -> str:
-        """Settle a fresh card order's invoice with the checkout payment (only the run that created the order
-        does this; every other case is left to the follow-up flow, which is serialised with it)."""
-        if self.client is None:
-            return "the follow-up records the card payment"
-        payment = card_payment(self.client.get_transactions("sparklayer", work.order.purchase_id),
-                               work.purchase.placed_at)
-        if payment is None:
-            return "card payment not found in SparkLayer yet; the follow-up records it"
-        reference, paid_on = payment
-        result = self.erp.record_payment(erp_id, amount, paid_on, reference)
-        self._writes.audit(AuditSystem.ERP, "record_payment", work.order.purchase_id,
-              {"erp_id": erp_id, "amount": amount, "paid_on": paid_on, "reference": reference},
-              AuditOutcome.OK if result.ok else AuditOutcome.REFUSED,
-              refusal=result.refusal.message if result.refusal else None)
-        if result.ok:
-            return f"card payment {reference} recorded against the invoice"
-        return f"card payment not recorded yet ({result.refusal.message if result.refusal else 'refused'})"
 
     # --- orders that already have an ERP order ----------------------------------------------------------------
     def _apply_changes(self, batch: Sequence[_Work]) -> list[OrderResult]:

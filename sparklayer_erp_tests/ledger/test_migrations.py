@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from sparklayer_erp.ledger import Ledger, current_revision, downgrade, head_revision, make_engine, upgrade
-from sparklayer_erp.ledger.migrate import VERSION_TABLE
+from sparklayer_erp.ledger.migrate import HEAD_REVISION, VERSION_TABLE
 from sparklayer_erp.ledger.models import Base
 
 LEDGER_TABLES = {"order_links", "customer_links", "push_state", "exceptions", "audit_log", "sync_status"}
@@ -75,3 +75,22 @@ def test_the_po_number_migration_goes_back_and_forth_keeping_the_links(empty_url
         assert ledger.get_order_link("P-1").account_code == "ACC-1"
         assert ledger.find_order_links("P-1")[0].po_number is None
 
+
+def test_head_constant_is_alembics_head() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_ledger_at_head_is_opened_without_running_alembic(empty_url: str, monkeypatch) -> None:
+    """Every run worker opens the ledger: at head it must not take the migration lock or run Alembic."""
+    from sparklayer_erp.ledger import migrate
+
+    upgrade(empty_url)
+    ran: list[str] = []
+    monkeypatch.setattr(migrate, "_run", lambda engine, revision, upgrade: ran.append(revision))
+    Ledger.from_url(empty_url).close()
+    assert ran == []
+
+    downgrade(empty_url, "0003")  # one step behind: the next opening migrates, as before
+    monkeypatch.undo()
+    Ledger.from_url(empty_url).close()
+    assert current_revision(empty_url) == HEAD_REVISION

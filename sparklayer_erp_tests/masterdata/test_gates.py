@@ -26,7 +26,7 @@ from sparklayer_erp.masterdata.gates import (
     split_valid,
     stock_frame,
 )
-from sparklayer_erp.plumbing.pandera_types import pandera_dagster_type
+from sparklayer_erp.plumbing.pandera_types import column_schema, pandera_dagster_type
 from sparklayer_erp_tests.domain import masterdata_demo as demo
 
 
@@ -259,15 +259,21 @@ def test_nan_credit_limit_never_means_no_limit():
 
 # --- Dagster type -------------------------------------------------------------------------------------------
 
-def test_dagster_type_checks_the_frame_and_documents_the_columns():
-    customers_type = pandera_dagster_type(CustomersFrame)
+def test_dagster_type_checks_the_frame_against_the_model_it_names():
+    customers_type = pandera_dagster_type("sparklayer_erp.masterdata.gates.customers:CustomersFrame",
+                                          name="CustomersFrame")
     good = customers_frame(demo.customers())
     assert dg.check_dagster_type(customers_type, good).success
+    assert not dg.check_dagster_type(customers_type, good.to_dict("records")).success  # not a frame
     bad = good.copy()
     bad.loc[0, "email"] = None
     result = dg.check_dagster_type(customers_type, bad)
     assert not result.success and result.description == "1 failure case(s) for CustomersFrame"
-    columns = {c.name: c for c in customers_type.metadata["schema"].schema.columns}
-    assert set(columns) == set(good.columns)
+    assert result.metadata["num_failures"].value == 1
+
+
+def test_column_schema_documents_every_column_with_its_title_and_description():
+    columns = {c.name: c for c in column_schema(CustomersFrame).schema.columns}
+    assert set(columns) == set(customers_frame(demo.customers()).columns)
     hold = columns["on_credit_hold"].description
     assert hold.startswith("credit hold — Yes if the account is on credit hold")

@@ -4,6 +4,9 @@ refusal classification, exception scoping on a real SQLite ledger, cron settings
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import subprocess
+import sys
 from decimal import Decimal
 
 import dagster as dg
@@ -20,9 +23,12 @@ from sparklayer_erp.domain.models import (
     PaymentMethod,
 )
 from sparklayer_erp.ledger import Ledger, SyncState
+from sparklayer_erp.masterdata import catalog
 from sparklayer_erp.masterdata import extract as erp_extract
 from sparklayer_erp.masterdata import sync as flow
 from sparklayer_erp.masterdata.assets import (
+    EXTRACT,
+    PRICES_OUTCOME,
     customer_price_lists_exist,
     customers_have_account_codes,
     extract_type,
@@ -36,6 +42,7 @@ from sparklayer_erp.masterdata.definitions import (
 )
 from sparklayer_erp.masterdata.gates import customers_frame, price_lists_frame, prices_frame, stock_frame
 from sparklayer_erp.plumbing.failures import failures_handled
+from sparklayer_erp.plumbing.pandera_types import load
 from sparklayer_erp.resources import PolicyResource, build_resources
 from sparklayer_erp.settings import SettingError
 from sparklayer_erp.sparklayer.errors import (
@@ -109,12 +116,42 @@ def test_quarantine_preview_lists_keys_and_plain_reasons() -> None:
 def test_extract_dagster_type_rechecks_the_valid_rows_against_the_model() -> None:
     frame = customers_frame(demo.customers()[:3])
     good = erp_extract.Extract("customers", frame, frame.iloc[0:0])
-    customers_type = extract_type(erp_extract.CUSTOMERS)
+    customers_type = extract_type(catalog.CUSTOMERS)
+    assert customers_type.unique_name == "CustomersFrameExtract"
     assert dg.check_dagster_type(customers_type, good).success
-    assert not dg.check_dagster_type(extract_type(erp_extract.STOCK), good).success  # another dataset
+    assert not dg.check_dagster_type(extract_type(catalog.STOCK), good).success  # another dataset
+    assert not dg.check_dagster_type(customers_type, frame).success  # a bare frame is no extract
     broken = frame.copy()
     broken.loc[0, "currency"] = "GPB"
     assert not dg.check_dagster_type(customers_type, erp_extract.Extract("customers", broken, frame.iloc[0:0])).success
+
+
+def test_input_types_check_the_class_they_name() -> None:
+    frame = customers_frame(demo.customers()[:3])
+    assert dg.check_dagster_type(EXTRACT, erp_extract.Extract("customers", frame, frame.iloc[0:0])).success
+    assert not dg.check_dagster_type(EXTRACT, frame).success
+    assert dg.check_dagster_type(PRICES_OUTCOME, flow.PricesOutcome("prices", "prices")).success
+    assert not dg.check_dagster_type(PRICES_OUTCOME, flow.PushOutcome("prices", "prices")).success
+
+
+@pytest.mark.parametrize("name", sorted(erp_extract.DATASETS))
+def test_catalog_describes_each_dataset_as_extract_does(name: str) -> None:
+    """The asset definitions read ``catalog`` (no pandas at load time); ``extract`` runs: they must agree."""
+    info, dataset = catalog.DATASETS[name], erp_extract.DATASETS[name]
+    assert (info.name, info.label, info.sync_name) == (dataset.name, dataset.label, dataset.sync_name)
+    assert load(info.model_path) is dataset.model
+    assert info.model_name == dataset.model.__name__
+    assert info.model_doc == inspect.cleandoc(dataset.model.__doc__ or "")
+    assert set(catalog.DATASETS) == set(erp_extract.DATASETS)
+
+
+def test_loading_the_master_data_definitions_imports_no_data_library() -> None:
+    """Every run worker, the order sync's too, loads these definitions: pandas and pandera wait for a step."""
+    probe = ("import sys; import sparklayer_erp.masterdata.definitions; "
+             "print(sorted(m for m in ('pandas', 'numpy', 'pandera', 'hypothesis') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 # --- customers ----------------------------------------------------------------------------------------------------

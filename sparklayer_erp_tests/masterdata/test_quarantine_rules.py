@@ -76,6 +76,8 @@ def test_every_quarantine_rule_holds_its_rows_back_with_the_right_owner(junk_wor
     assert meta["erp_customers"]["quarantined"].value == len(junk.EVERY_RULE_CUSTOMERS)
     preview = meta["erp_customers"]["quarantined_rows"].value
     assert "JUNK-NOMAIL" in preview and "e-mail address is missing" in preview
+    columns = {c.name for c in meta["erp_customers"]["dagster/column_schema"].value.columns}
+    assert {"account_code", "email", "on_credit_hold"} <= columns  # the gate's columns, shown in the UI
     assert junk_world.writes_since(since) == []  # extracting never writes to SparkLayer
 
 

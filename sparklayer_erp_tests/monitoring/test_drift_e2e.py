@@ -23,7 +23,7 @@ from sparklayer_erp.ledger import ExceptionRow, Ledger
 from sparklayer_erp.masterdata.assets import erp_stock, sparklayer_stock
 from sparklayer_erp.monitoring.watch import MonitorSettings, erp_label, run_drift
 from sparklayer_erp.orders.followup import OrderFollowup
-from sparklayer_erp.orders.sync import OrderSync, SyncSettings
+from sparklayer_erp.orders.sync import OrderSync
 from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.monitoring.conftest import resources_for
 
@@ -36,9 +36,10 @@ SETTINGS = MonitorSettings(pending_grace=dt.timedelta(0))
 COLA = [("SKU-COLA-L", 24)]  # two cases of 12; the ERP and the shop round these lines alike
 
 
-def sync(ledger: Ledger, erp, client, *pids: str, card_payments: bool = True):
+def sync(ledger: Ledger, erp, client, *pids: str):
+    """The order sync as production runs it: orders into the ERP; card invoices are left to the follow-up."""
     purchases = [client.get_purchase("sparklayer", pid) for pid in pids]
-    return OrderSync(ledger, erp, SyncSettings(record_card_payments=card_payments), client=client).run(purchases)
+    return OrderSync(ledger, erp).run(purchases)
 
 
 def live(ledger: Ledger, kind: str, entity_id: str) -> ExceptionRow | None:
@@ -69,7 +70,7 @@ def test_order_drift_rules_fire_on_real_situations_and_close_themselves(shop, le
     card_cancelled_in_erp = shop.place(buyer, COLA, "platform_upfront")  # (e)
     card_unpaid_in_erp = shop.place(buyer, COLA, "platform_upfront")  # (i)
     sync(ledger, erp, client, stuck, cancelled_late, shipped, amended, released, healthy, pending)
-    sync(ledger, erp, client, card_cancelled_in_erp, card_unpaid_in_erp, card_payments=False)
+    sync(ledger, erp, client, card_cancelled_in_erp, card_unpaid_in_erp)  # no follow-up yet: unpaid in the ERP
     assert ledger.get_order_link(stuck).erp_order_id is None
 
     warehouse.assign_shipments(wh, erp_id(ledger, cancelled_late))
@@ -121,6 +122,7 @@ def test_order_drift_rules_fire_on_real_situations_and_close_themselves(shop, le
     ledger.upsert_customer_link("C9001", newcomer, demo_data.UNLINKED_SPARKLAYER_CUSTOMER["external_id"],
                                 demo_data.UNLINKED_SPARKLAYER_CUSTOMER["email"])
     sync(ledger, erp, client, stuck)  # sales operations linked the account: the held order goes through
+    OrderFollowup(ledger, erp, client).record_card_payments()  # ... and the follow-up settles its card invoice
     erp_cancelled = erp_id(ledger, cancelled_late)
     wh.model("stock.shipment.out", "wait", warehouse.shipment_ids(wh, erp_cancelled))  # warehouse stops it
     assert erp.cancel_order(erp_cancelled).ok

@@ -23,7 +23,7 @@ from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptio
 from sparklayer_erp.monitoring.sensor import sync_failure_alerts
 from sparklayer_erp.notify.delivery import AlertRouting
 from sparklayer_erp.orders.followup import OrderFollowup
-from sparklayer_erp.orders.sync import OrderSync, SyncSettings
+from sparklayer_erp.orders.sync import OrderSync
 from sparklayer_erp.resources import AlertsResource, LedgerResource
 from sparklayer_erp.sparklayer import contract
 from sparklayer_erp_tests.erp import warehouse
@@ -91,7 +91,7 @@ def test_new_exceptions_alert_their_team_once_and_a_person_can_accept_one(
     held = sandbox.admin.place_order(newcomer, COLA, "platform_upfront",
                                      unit_price_overrides={"SKU-COLA-L": "0.70"})["purchase_identifiers"]["sparklayer"]
     purchases = [client.get_purchase("sparklayer", p) for p in (card, shipped, held)]
-    OrderSync(ledger, erp, SyncSettings(record_card_payments=False), client=client).run(purchases)
+    OrderSync(ledger, erp).run(purchases)
     warehouse.post_invoices(wh, ledger.get_order_link(card).erp_order_id)  # paid by card, unpaid in the ERP
     warehouse.ship_order(wh, ledger.get_order_link(shipped).erp_order_id, tracking="TRK-ALERT")
     resources = resources_for(ledger_url, sandbox, erp_server, tmp_path / "data", alerts=_alerts(smtp, hook))

@@ -27,7 +27,7 @@ from sparklayer_erp.month_end.close import Month
 from sparklayer_erp.month_end.definitions import previous_month_key
 from sparklayer_erp.month_end.export import CSV_FILES
 from sparklayer_erp.orders.followup import OrderFollowup
-from sparklayer_erp.orders.sync import OrderSync, SyncSettings
+from sparklayer_erp.orders.sync import OrderSync
 from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.monitoring.conftest import resources_for
 
@@ -37,9 +37,10 @@ COLA = [("SKU-COLA-L", 24)]
 KEY = dg.AssetKey("month_end_reconciliation")
 
 
-def _sync(ledger, erp, client, *pids: str, card_payments: bool = True) -> None:
+def _sync(ledger, erp, client, *pids: str) -> None:
+    """The order sync as production runs it: orders into the ERP; card invoices are left to the follow-up."""
     purchases = [client.get_purchase("sparklayer", p) for p in pids]
-    OrderSync(ledger, erp, SyncSettings(record_card_payments=card_payments), client=client).run(purchases)
+    OrderSync(ledger, erp).run(purchases)
 
 
 def _erp_id(ledger, pid: str) -> int:
@@ -84,7 +85,7 @@ def month(shop, ledger, erp, client, wh, admin, sandbox) -> dict:
         "SKU-COLA-L": shop.erp_unit_price("C9001", "SKU-COLA-L", 24)})["purchase_identifiers"]["sparklayer"]
     sandbox.admin.cancel_order(o["cancelled_before_erp"])  # the buyer changed their mind at once
     _sync(ledger, erp, client, *(p for k, p in o.items() if k != "paid_in_shop"))
-    _sync(ledger, erp, client, o["paid_in_shop"], card_payments=False)
+    _sync(ledger, erp, client, o["paid_in_shop"])  # no follow-up yet: its card payment is not recorded
 
     # finance: an invoice dated yesterday on "Upon Receipt" terms (posted first: invoice numbers follow dates)
     overdue_invoices = warehouse.invoice_ids(wh, _erp_id(ledger, o["overdue"]))
@@ -175,7 +176,8 @@ def test_the_month_is_blocked_until_each_owner_fixed_their_part(month, ledger, e
     ledger.upsert_customer_link("C9001", month["newcomer"], demo_data.UNLINKED_SPARKLAYER_CUSTOMER["external_id"],
                                 demo_data.UNLINKED_SPARKLAYER_CUSTOMER["email"])
     _sync(ledger, erp, client, o["missing"])  # sales operations linked the account: the order goes through
-    OrderFollowup(ledger, erp, client).record_card_payments()  # finance records the card payment
+    # the follow-up settles the new card order's invoice, and the one finance let wait (paid_in_shop)
+    OrderFollowup(ledger, erp, client).record_card_payments()
     sandbox.admin.amend_order(o["amount_mismatch"], COLA, unit_price_overrides={  # agreed: ships as ordered
         "SKU-COLA-L": shop.erp_unit_price("C1006", "SKU-COLA-L", 24)})
     stopped = _erp_id(ledger, o["cancelled_in_sl_only"])
@@ -189,7 +191,7 @@ def test_the_month_is_blocked_until_each_owner_fixed_their_part(month, ledger, e
     assert check.passed, check.metadata["what_blocks_the_close"].value
     assert fixed_meta["pack_version"].value == 2 and fixed_meta["closed_on_version"].value == 2
     classes = _classes(fixed)
-    assert classes[o["missing"]] == "settled"  # a card order: created, invoiced and paid in one go
+    assert classes[o["missing"]] == "settled"  # a card order: created by the sync, paid by the follow-up
     assert classes[o["paid_in_shop"]] == "settled"
     assert classes[o["amount_mismatch"]] == "committed_not_invoiced"
     assert classes[o["cancelled_in_sl_only"]] == classes[o["cancelled_in_erp_only"]] == "cancelled_in_both"

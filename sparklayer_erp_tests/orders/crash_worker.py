@@ -30,7 +30,7 @@ def main(argv: list[str]) -> None:
     ledger_url, sandbox_url, erp_url, erp_db, erp_login, *purchase_ids = argv
     erp = DiesAfterCreate(erp_url, erp_db, erp_login, os.environ["ERP_PASSWORD"])
     client = SparkLayerClient(sandbox_url, SITE["site_id"], SITE["client_id"], SITE["client_secret"])
-    OrderSync(Ledger.from_url(ledger_url), erp, client=client).run(fetch_requested(client, purchase_ids, None))
+    OrderSync(Ledger.from_url(ledger_url), erp).run(fetch_requested(client, purchase_ids, None))
     raise SystemExit("the sync finished although it should have been killed")
 
 

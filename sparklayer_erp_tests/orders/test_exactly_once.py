@@ -36,7 +36,7 @@ def test_a_process_killed_between_the_erp_write_and_the_ledger_write_creates_no_
     assert all(link.sync_state == SyncState.CLAIMED and link.erp_order_id is None for link in links.values())
 
     # ... the next sweep finds the half-done claims and recovers them instead of creating again
-    report = OrderSync(ledger, erp, client=client).run(fetch_sweep(client, ledger, utc_now()))
+    report = OrderSync(ledger, erp).run(fetch_sweep(client, ledger, utc_now()))
 
     recovered = {r.purchase_id: r for r in report.results if r.purchase_id in pids}
     assert all(r.recovered for r in recovered.values()) and set(recovered) == set(pids)
@@ -63,7 +63,7 @@ def test_two_runs_for_the_same_batch_at_once_create_each_order_once(shop: Shop, 
                                     tryton_server.password)
                 purchases = fetch_requested(client, pids, None)
                 barrier.wait()
-                reports.append(OrderSync(ledger, adapter, client=client).run(purchases))
+                reports.append(OrderSync(ledger, adapter).run(purchases))
                 adapter.close()
         except Exception as exc:  # surfaced below
             errors.append(exc)
@@ -78,9 +78,13 @@ def test_two_runs_for_the_same_batch_at_once_create_each_order_once(shop: Shop, 
     assert shop.erp_order_count(pids) == {pid: 1 for pid in pids}
     created_by = [r.purchase_id for report in reports for r in report.results if not r.recovered]
     assert sorted(created_by) == sorted(pids)  # each order was made by exactly one of the two runs
-    with Ledger(ledger_url) as ledger:
+    with Ledger(ledger_url) as ledger, SparkLayerClient(sandbox.base_url, **SITE) as client:
         links = ledger.order_links_for(pids)
-    assert all(link.erp_order_id for link in links.values())
+        assert all(link.erp_order_id for link in links.values())
+        # the follow-up settles the card order (one follow-up at a time; a second one finds nothing to pay)
+        (paid,) = OrderFollowup(ledger, erp, client).record_card_payments().steps
+        assert (paid.purchase_id, paid.outcome) == (pids[3], "card payment recorded")
+        assert OrderFollowup(ledger, erp, client).record_card_payments().steps == []
     card = erp.order_status([links[pids[3]].erp_order_id])[0]
     assert len(card.payments) == 1 and card.invoices[0].state == "paid"  # the card payment recorded once
 
@@ -93,7 +97,7 @@ def test_sparklayer_rate_limits_server_errors_and_dropped_connections_during_a_s
     started = utc_now()
     sandbox.admin.set_faults(drop_next=1, rate_limit_next=2, retry_after_s=0, server_error_next=1)
 
-    report = OrderSync(ledger, erp, client=client).run(fetch_requested(client, pids, started))
+    report = OrderSync(ledger, erp).run(fetch_requested(client, pids, started))
     sandbox.admin.set_faults(server_error_next=1, rate_limit_next=1)  # the write-backs meet faults too
     OrderFollowup(ledger, erp, client).write_back_status()
     report_sync_log(client, ledger, started, succeeded=True)

@@ -108,7 +108,7 @@ def _place(shop: NetSuiteShop, ledger: Ledger, tag: str, methods: Sequence[str],
 
 def test_each_purchase_becomes_one_netsuite_sales_order_routed_by_payment_method(shop, ledger, erp, client):
     pids = _place(shop, ledger, "NS", ["invoice", "on_account", "platform_upfront"])
-    report = OrderSync(ledger, erp, client=client).run(fetch_requested(client, pids, None))
+    report = OrderSync(ledger, erp).run(fetch_requested(client, pids, None))
 
     assert report.counts["created"] == 3
     assert shop.erp_order_count(pids) == {pid: 1 for pid in pids}
@@ -128,7 +128,7 @@ def test_each_purchase_becomes_one_netsuite_sales_order_routed_by_payment_method
     assert {shop.purchase(pid).identifiers.get("internal") for pid in pids} == {
         orders[pid]["tranId"] for pid in pids}
 
-    again = OrderSync(ledger, erp, client=client).run(fetch_requested(client, pids, None))  # nothing new
+    again = OrderSync(ledger, erp).run(fetch_requested(client, pids, None))  # nothing new
     assert again.counts["created"] == 0 and shop.erp_order_count(pids) == {pid: 1 for pid in pids}
 
 
@@ -137,7 +137,7 @@ def test_a_429_storm_and_a_tight_concurrency_limit_still_make_one_order_each(sho
     purchases = fetch_requested(client, pids, None)
     faults.set_faults(concurrency_limit=1, rate_limit_next=3, rate_limit_rate=0.2, seed=11)
 
-    report = OrderSync(ledger, erp, client=client).run(purchases)
+    report = OrderSync(ledger, erp).run(purchases)
 
     injected = dict(faults.emulator.faults.injected)
     faults.clear_faults()
@@ -153,8 +153,8 @@ def test_an_answer_lost_after_netsuite_committed_the_write_is_repaired_without_a
     faults.set_faults(drop_after_commit_next=1)
 
     with contextlib.suppress(Exception):  # a run may fail technically; the next one repairs it
-        OrderSync(ledger, erp, client=client).run(purchases)
-    report = OrderSync(ledger, erp, client=client).run(fetch_sweep(client, ledger, utc_now()))
+        OrderSync(ledger, erp).run(purchases)
+    report = OrderSync(ledger, erp).run(fetch_sweep(client, ledger, utc_now()))
 
     assert shop.erp_order_count(pids) == {pid: 1 for pid in pids}
     links = ledger.order_links_for(pids)
@@ -175,7 +175,7 @@ def test_a_process_killed_between_the_netsuite_write_and_the_ledger_write_create
     assert all(link.sync_state == SyncState.CLAIMED and link.erp_order_id is None for link in links.values())
 
     # ... the next sweep finds the half-done claims and recovers them instead of creating again
-    report = OrderSync(ledger, erp, client=client).run(fetch_sweep(client, ledger, utc_now()))
+    report = OrderSync(ledger, erp).run(fetch_sweep(client, ledger, utc_now()))
     recovered = {r.purchase_id: r for r in report.results if r.purchase_id in pids}
     assert set(recovered) == set(pids) and all(r.recovered for r in recovered.values())
     assert shop.erp_order_count(pids) == {pid: 1 for pid in pids}
@@ -195,7 +195,7 @@ def test_two_runs_for_the_same_batch_at_once_create_each_order_once(shop, ledger
                     closing(erp_resource_from_settings(ns_env).port()) as port:
                 purchases = fetch_requested(own_client, pids, None)
                 barrier.wait()
-                reports.append(OrderSync(own, port, client=own_client).run(purchases))
+                reports.append(OrderSync(own, port).run(purchases))
         except Exception as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
 
@@ -273,12 +273,12 @@ def test_drift_rules_fire_on_netsuite_situations_and_spare_a_healthy_order(shop,
 
     shipped, cancelled_late, healthy = _place(shop, ledger, "DRIFT", ["invoice", "invoice", "invoice"],
                                               sku="SKU-AJ-L")
-    OrderSync(ledger, erp, client=client).run(fetch_requested(client, [shipped, cancelled_late, healthy], None))
+    OrderSync(ledger, erp).run(fetch_requested(client, [shipped, cancelled_late, healthy], None))
     staff = netsuite_emulator.staff
     staff.ship(int(shop.sales_order(shipped)["id"]), ("1ZDRIFT",))  # shipped, not yet shown in the shop
     staff.ship(int(shop.sales_order(cancelled_late)["id"]), (), ship_status="A")  # picked: point of no return
     sandbox.admin.cancel_order(cancelled_late)  # ... and then the buyer cancels in the shop
-    OrderSync(ledger, erp, client=client).run(fetch_requested(client, [cancelled_late], None))
+    OrderSync(ledger, erp).run(fetch_requested(client, [cancelled_late], None))
 
     config = DriftConfig(stuck_after=dt.timedelta(0), status_grace=dt.timedelta(0),
                          payment_grace=dt.timedelta(0), stale_after={})
@@ -300,7 +300,7 @@ def test_month_end_reconciles_this_months_orders_against_netsuite(shop, ledger, 
 
     paid, pending, open_order = _place(shop, ledger, "MONTH", ["invoice", "on_account", "invoice"],
                                        sku="SKU-PRTZ-L")
-    OrderSync(ledger, erp, client=client).run(fetch_requested(client, [paid, pending, open_order], None))
+    OrderSync(ledger, erp).run(fetch_requested(client, [paid, pending, open_order], None))
     staff = netsuite_emulator.staff
     order_id = int(shop.sales_order(paid)["id"])
     staff.ship(order_id, ("1ZMONTHEND",))  # warehouse ships, accounts receivable bills, the customer pays
@@ -344,7 +344,7 @@ def _crash(ledger_url: str, sandbox_url: str, purchase_ids: Sequence[str]) -> No
 
     port.create_orders = create_then_die  # type: ignore[method-assign]
     with SparkLayerClient(sandbox_url, **SITE) as crash_client:
-        OrderSync(Ledger.from_url(ledger_url), port, client=crash_client).run(
+        OrderSync(Ledger.from_url(ledger_url), port).run(
             fetch_requested(crash_client, list(purchase_ids), None))
     raise SystemExit("the sync finished although it should have been killed: " + json.dumps(list(purchase_ids)))
 

@@ -1,7 +1,8 @@
 """DRY_RUN: every write is computed and reported, none is sent; the real ledger is never written.
 
 Against the real sandbox and the real Tryton adapter: a dry-run order sync creates no ERP order, sends the
-sandbox no write, and its report lists the orders it would have created.
+sandbox no write, and its report lists the orders it would have created; the dry-run follow-up plans a card
+payment without recording it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from sparklayer_erp.erp.port import ErpPort
 from sparklayer_erp.ledger import Ledger, current_revision, head_revision
+from sparklayer_erp.orders.followup import OrderFollowup
 from sparklayer_erp.orders.sync import OrderSync, fetch_requested, report_sync_log
 from sparklayer_erp.plumbing import dry_run
 from sparklayer_erp.plumbing.dry_run import DryRunRecorder
@@ -72,6 +74,10 @@ def test_a_dry_run_order_sync_creates_nothing_and_reports_what_it_would_create(s
     with Ledger.from_url(real_url) as real:
         buyer = shop.demo("C1006")
         shop.link(real, buyer)  # what the master-data push recorded in the real ledger
+        # a card order the (real) order sync put in the ERP earlier: its invoice waits for the follow-up
+        earlier_card = shop.place(buyer, [("SKU-COLA-L", 24)], "platform_upfront", po="PO-DRY-EARLIER")
+        OrderSync(real, erp).run(fetch_requested(client, [earlier_card], None))
+        earlier_id = real.get_order_link(earlier_card).erp_order_id
     on_account = shop.place(buyer, [("SKU-COLA-L", 24)], "on_account", po="PO-DRY-ACC")
     card = shop.place(buyer, [("SKU-COLA-L", 24)], "platform_upfront", po="PO-DRY-CARD")
     pids = [on_account, card]
@@ -82,8 +88,9 @@ def test_a_dry_run_order_sync_creates_nothing_and_reports_what_it_would_create(s
     with Ledger.from_url(scratch_url) as scratch:
         dr_client, dr_erp = dry_run.dry_run_client(client, recorder), dry_run.dry_run_port(erp, recorder)
         started = dt.datetime.now(dt.UTC)
-        report = OrderSync(scratch, dr_erp, client=dr_client).run(fetch_requested(dr_client, pids, None))
+        report = OrderSync(scratch, dr_erp).run(fetch_requested(dr_client, pids, None))
         report_sync_log(dr_client, scratch, started, True)
+        OrderFollowup(scratch, dr_erp, dr_client).record_card_payments()  # the follow-up settles card orders
         scratch_links = scratch.order_links_for(pids)
 
     # the flow carried on as if the orders existed (in the scratch ledger only) ...
@@ -98,7 +105,12 @@ def test_a_dry_run_order_sync_creates_nothing_and_reports_what_it_would_create(s
     # the report lists what it would have done
     calls = [(w.system, w.call, w.key) for w in recorder.writes]
     assert ("ERP", "create_orders", on_account) in calls and ("ERP", "create_orders", card) in calls
-    assert ("ERP", "record_payment", str(scratch_links[card].erp_order_id)) in calls  # the card payment
+    # the card payment: never by the sync, and a pretend order has no invoice to settle; the follow-up plans the
+    # payment of a real card order and sends nothing (the ERP still shows it unpaid)
+    assert ("ERP", "record_payment", str(scratch_links[card].erp_order_id)) not in calls
+    assert ("ERP", "record_payment", str(earlier_id)) in calls
+    earlier = erp.order_status([earlier_id])[0]
+    assert not earlier.payments and any(i.amount_due > 0 for i in earlier.invoices)
     assert ("SparkLayer", "put_sync_log", "sparklayer-erp/orders") in calls
     markdown = recorder.render_markdown()
     assert on_account in markdown and "PO PO-DRY-ACC" in markdown and "pending approval" in markdown

@@ -30,7 +30,8 @@ from sparklayer_erp.masterdata.assets import (
 from sparklayer_erp.masterdata.definitions import master_data_stock_job
 from sparklayer_erp.masterdata.extract import Extract
 from sparklayer_erp.masterdata.sync import PricesOutcome
-from sparklayer_erp.plumbing.handoff import FORMAT, HandoffError, LedgerHandoffIOManager, decode, encode
+from sparklayer_erp.plumbing.handoff import FORMAT, LedgerHandoffIOManager
+from sparklayer_erp.plumbing.handoff_codec import HandoffError, decode, encode
 from sparklayer_erp.resources import ErpResource, LedgerResource, PolicyResource, SparkLayerResource
 from sparklayer_erp.sparklayer.models import SyncLogError
 from sparklayer_erp_tests.domain.recon_builders import AS_OF, MONTH_END, MONTH_START, Frames

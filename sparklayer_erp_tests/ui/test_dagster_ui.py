@@ -30,7 +30,7 @@ from sparklayer_erp.demo.tryton_local import free_port
 from sparklayer_erp.monitoring.assets import drift_monitor, integration_exceptions
 from sparklayer_erp.month_end.assets import month_end_reconciliation, month_is_close_ready
 from sparklayer_erp.month_end.close import Month
-from sparklayer_erp.orders.sync import OrderSync, SyncSettings
+from sparklayer_erp.orders.sync import OrderSync
 from sparklayer_erp.settings import REPO_ROOT
 from sparklayer_erp_tests.erp import warehouse
 from sparklayer_erp_tests.monitoring.conftest import resources_for
@@ -66,8 +66,7 @@ def dagster_home(tmp_path_factory, shop, ledger, erp, client, wh, sandbox, erp_s
     orders = [shop.place(buyer, COLA, m) for m in ("invoice", "invoice", "on_account", "platform_upfront")]
     held = sandbox.admin.place_order(demo_data.UNLINKED_SPARKLAYER_CUSTOMER["id"], COLA, "platform_upfront",
                                      unit_price_overrides={"SKU-COLA-L": "0.75"})["purchase_identifiers"]["sparklayer"]
-    OrderSync(ledger, erp, SyncSettings(record_card_payments=False), client=client).run(
-        [client.get_purchase("sparklayer", p) for p in [*orders, held]])
+    OrderSync(ledger, erp).run([client.get_purchase("sparklayer", p) for p in [*orders, held]])
     for pid in (orders[0], orders[3]):  # on terms; and a card order posted before its payment was recorded
         warehouse.post_invoices(wh, ledger.get_order_link(pid).erp_order_id)
     resources = resources_for(ledger_url, sandbox, erp_server, home / "data", stuck_minutes=0)

@@ -41,7 +41,7 @@ def test_a_held_customers_pending_order_raises_the_credit_hold_exception_then_go
         shop.link(ledger, buyer)
         pid = shop.place(buyer, [("SKU-NUTS-L", 12)], "on_account", po="PO-HELD")
 
-        OrderSync(ledger, erp, client=client).run(fetch_requested(client, [pid], None))
+        OrderSync(ledger, erp).run(fetch_requested(client, [pid], None))
         assert ledger.order_links_for([pid])[pid].sync_state == SyncState.QUARANTINED
         [held] = [e for e in ledger.open_exceptions() if e.entity_id == pid]
         assert held.kind == "credit_hold" and held.owner_team == "finance"
@@ -49,7 +49,7 @@ def test_a_held_customers_pending_order_raises_the_credit_hold_exception_then_go
 
         netsuite.set_credit_hold(ON_HOLD, "AUTO")
         try:
-            OrderSync(ledger, erp, client=client).run(fetch_requested(client, [pid], None))
+            OrderSync(ledger, erp).run(fetch_requested(client, [pid], None))
             assert ledger.order_links_for([pid])[pid].sync_state == SyncState.PENDING_APPROVAL
             # the credit exception stays until the follow-up approves the order, as with Tryton
             assert [e.kind for e in ledger.open_exceptions() if e.entity_id == pid] == ["credit_hold"]
