@@ -261,11 +261,16 @@ class OrderFollowup:
 
     # --- card payments -----------------------------------------------------------------------------------------
     def record_card_payments(self) -> StepReport:
-        """Settle the invoices of card orders whose payment the ERP does not show yet."""
+        """Settle the invoices of card orders whose payment the ERP does not show yet.
+
+        A settled order whose final status was already written back is finished (the status write-back stops
+        looking at it too), so this step reads the ERP for the open card orders only, not for every card order
+        ever taken."""
         report = StepReport()
         links = [link for link in self.ledger.order_links([SyncState.COMMITTED, SyncState.HANDED_TO_ERP,
                                                            SyncState.SETTLED])
-                 if link.erp_order_id and link.payment_method == PaymentMethod.UPFRONT.value]
+                 if link.erp_order_id and link.payment_method == PaymentMethod.UPFRONT.value
+                 and not (link.sync_state in FINAL_STATES and link.last_status_hash)]
         if not links:
             return report
         statuses = self._statuses(links)
