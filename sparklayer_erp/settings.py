@@ -253,8 +253,9 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in [
             "on: the month-end reconciliation schedule starts running when the code location loads "
             "(otherwise turn it on in the UI's Automation tab)."),
     Setting("DRY_RUN", "off", _SWITCH,
-            "on: compute every write to SparkLayer and the ERP and report it, send none; the ledger is then a "
-            "scratch copy (ledger-dry-run.sqlite in the data folder). For the first run against live systems."),
+            "on: compute every write to SparkLayer and the ERP and report it, send none, and list the alerts "
+            "instead of sending them; the ledger is then a scratch copy (ledger-dry-run.sqlite in the data "
+            "folder). For the first run against live systems."),
     Setting("MASTERDATA_STOCK_CRON", "*/5 * * * *", _text, "When stock is pushed to SparkLayer (cron, company time: COMPANY_TIMEZONE)."),
     Setting("MASTERDATA_HOURLY_CRON", "7 * * * *", _text,
             "When customers, credit status, prices and pack sizes are pushed (cron, company time: COMPANY_TIMEZONE)."),

@@ -446,7 +446,7 @@ def alert_items(rows: Iterable[ExceptionRow]) -> list[AlertItem]:
 @dataclass
 class AlertReport:
     alerts: list[Alert] = field(default_factory=list)
-    delivered: Counter[str] = field(default_factory=Counter)  # email / webhook / failed / no_channel
+    delivered: Counter[str] = field(default_factory=Counter)  # email / webhook / failed / no_channel / dry_run
     marked: int = 0  # exceptions now recorded as announced
 
     def merge(self, other: AlertReport) -> None:
@@ -470,7 +470,7 @@ def send_new_exception_alerts(ledger: Ledger, routing: AlertRouting, now: dt.dat
         counts = deliver(routing, [alert])
         report.alerts.append(alert)
         report.delivered.update(counts)
-        if counts["email"] + counts["webhook"] > 0 or counts["no_channel"] > 0:
+        if counts["email"] + counts["webhook"] + counts["dry_run"] > 0 or counts["no_channel"] > 0:
             report.marked += ledger.mark_alerted(alert.exception_ids, now)
     return report
 

@@ -152,21 +152,39 @@ def send(url: str, alert: Alert, attachments: Sequence[str | Path] = ()) -> bool
 def deliver(routing: AlertRouting, alerts: Iterable[Alert],
             attachments: Sequence[str | Path] = ()) -> dict[str, int]:
     """Send every alert to every URL of its team, with ``attachments`` (see ``send``); a failing channel is
-    logged (never its URL), not fatal."""
-    sent = {"email": 0, "webhook": 0, "failed": 0, "no_channel": 0}
+    logged (never its URL), not fatal.
+
+    Under ``DRY_RUN=on`` nothing is sent: each message is recorded with the dry run's other planned writes
+    (system ``alerts``; the channel kind and team, never the URL) and counted as ``dry_run``. A dry run works
+    on a scratch copy of the ledger, so its exceptions are not the real ones, and people would be told about
+    them again once the integration runs for real."""
+    sent = {"email": 0, "webhook": 0, "failed": 0, "no_channel": 0, "dry_run": 0}
+    planned = _dry_run_recorder()
     for alert in alerts:
         urls = routing.channels_for(alert.team)
         if not urls:
             sent["no_channel"] += 1
         for index, url in enumerate(urls, 1):
             channel = channel_of(url)
-            if send(url, alert, attachments):
+            if planned is not None:
+                planned.record("alerts", "alert", f"{channel} to {alert.team}", alert.subject,
+                               {"subject": alert.subject, "body": alert.body},
+                               f"{alert.category}, {len(alert.lines)} line(s)")
+                sent["dry_run"] += 1
+            elif send(url, alert, attachments):
                 sent[channel] += 1
             else:
                 log.warning("alert to %s by %s (URL %d of %d, schema %s) failed", alert.team, channel, index,
                             len(urls), schema_of(url))
                 sent["failed"] += 1
     return sent
+
+
+def _dry_run_recorder():
+    """The dry run's recorder when ``DRY_RUN`` is on, else None (imported here: only a dry run needs it)."""
+    from sparklayer_erp.plumbing import dry_run
+
+    return dry_run.recorder() if dry_run.enabled() else None
 
 
 # --- the old variables, for one release -----------------------------------------------------------------------

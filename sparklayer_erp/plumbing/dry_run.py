@@ -14,6 +14,9 @@ Three pieces, wired in ``resources.py`` when ``DRY_RUN`` is on:
   the first time a process asks for it (a ``LEDGER_DATABASE_URL`` whose database name says ``dry-run`` /
   ``dry_run`` is used as it is instead).
 
+Alerts are planned writes too: ``notify.delivery.deliver`` records each message (system ``alerts``) instead of
+sending it, since the dry run's exceptions live in the scratch ledger.
+
 The recorder keeps the planned writes in memory and appends each one to ``<data dir>/dry-run-writes.jsonl``
 (one JSON object a line, from every process); ``python -m sparklayer_erp.plumbing.dry_run`` prints the
 markdown report of that file, and ``DryRunRecorder.render_markdown`` gives the same for one process.

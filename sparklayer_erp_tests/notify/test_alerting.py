@@ -54,7 +54,7 @@ def test_delivery_reaches_smtp_and_webhook_over_real_sockets():
             "ALERT_WEBHOOK_FINANCE": f"http://127.0.0.1:{hook.server_address[1]}/hook",
         })
         counts = deliver(routing, new_exception_alerts([item(1)], NOW) + [sync_failure_alert("stock", "timeout")])
-    assert counts == {"email": 1, "webhook": 1, "failed": 0, "no_channel": 1}
+    assert counts == {"email": 1, "webhook": 1, "failed": 0, "no_channel": 1, "dry_run": 0}
     (mail,) = smtp.messages
     assert mail["rcpt"] == ["controller@example.com"] and "P-1" in mail["data"]
     (posted,) = hook.received
@@ -65,3 +65,22 @@ def test_delivery_reaches_smtp_and_webhook_over_real_sockets():
 def test_a_dead_channel_is_counted_not_fatal():
     routing = AlertRouting(urls={"finance": ("alertjson://127.0.0.1:9/unreachable",)})
     assert deliver(routing, new_exception_alerts([item(1)], NOW))["failed"] == 1
+
+
+def test_a_dry_run_sends_no_alert_and_lists_each_one_with_its_planned_writes(tmp_path, monkeypatch):
+    from sparklayer_erp.plumbing import dry_run
+
+    monkeypatch.setenv("DRY_RUN", "on")
+    monkeypatch.setenv("SPARKLAYER_ERP_DATA_DIR", str(tmp_path))
+    with smtp_sink() as smtp, webhook_receiver() as hook:
+        routing = routing_from({}, {
+            "ALERT_SMTP_HOST": "127.0.0.1", "ALERT_SMTP_PORT": str(smtp.server_address[1]),
+            "ALERT_EMAIL_FINANCE": "controller@example.com",
+            "ALERT_WEBHOOK_FINANCE": f"http://127.0.0.1:{hook.server_address[1]}/hook",
+        })
+        counts = deliver(routing, new_exception_alerts([item(1)], NOW))
+    assert smtp.messages == [] and hook.received == []
+    assert counts == {"email": 0, "webhook": 0, "failed": 0, "no_channel": 0, "dry_run": 2}
+    planned = dry_run.DryRunRecorder.load(tmp_path / dry_run.JOURNAL_NAME).writes
+    assert sorted(w.method for w in planned) == ["email to finance", "webhook to finance"]
+    assert {w.system for w in planned} == {"alerts"} and "controller@example.com" not in str(planned)

@@ -91,7 +91,7 @@ def test_an_alert_reaches_a_starttls_mail_server_and_a_webhook_naming_the_order_
         routing = AlertRouting(urls={"finance": split_urls(urls)}, ui_url=UI)
         counts = deliver(routing, new_exception_alerts([order_item()], NOW, routing.ui_url))
         posted = hook.received
-    assert counts == {"email": 1, "webhook": 1, "failed": 0, "no_channel": 0}
+    assert counts == {"email": 1, "webhook": 1, "failed": 0, "no_channel": 0, "dry_run": 0}
     assert sorted(m["rcpt"][0] for m in inbox.messages) == ["controller@acme.example", "finance@acme.example"]
     assert all(m["tls"] and m["authenticated"] for m in inbox.messages)  # over TLS, logged in (as alerts/PASSWORD)
     mail = inbox.messages[0]["mail"]
