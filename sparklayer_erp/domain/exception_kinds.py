@@ -131,20 +131,24 @@ _KINDS: tuple[ExceptionKind, ...] = (
     ExceptionKind(
         "credit_hold", OwnerTeam.FINANCE, Entity.ORDER,
         "Pay-on-account order waiting: account on credit hold",
-        "Order {order} for account {account_code} is waiting for approval in the ERP because the account is on "
-        "credit hold. Nothing has been invoiced.",
-        "Review the account. Either release the credit hold in the ERP (the order is then approved at the next "
-        "check), approve this order yourself in the ERP, or cancel it and tell the buyer.",
+        "Order {order} for account {account_code} cannot be approved because the account is on credit hold in "
+        "the ERP. Nothing has been invoiced.",
+        "Review the account. Either release the credit hold in the ERP (the order then goes through at the next "
+        "check), or cancel the order in SparkLayer and tell the buyer. Where the ERP shows the order waiting for "
+        "approval, you can also approve it yourself there; where it does not (an ERP that refuses such orders "
+        "outright), the integration holds it and enters it once the hold is released.",
         flow=Flow.ORDERS,
     ),
     ExceptionKind(
         "over_credit_limit", OwnerTeam.FINANCE, Entity.ORDER,
         "Pay-on-account order waiting: credit limit exceeded",
-        "Order {order} for account {account_code} is waiting for approval in the ERP: the open balance "
-        "{open_balance} plus this order {order_total} is over the credit limit {credit_limit} by {excess}. "
-        "Nothing has been invoiced.",
-        "Either raise the credit limit in the ERP or wait for a payment to bring the balance down (the order is "
-        "approved at the next check), approve this order yourself in the ERP, or cancel it and tell the buyer.",
+        "Order {order} for account {account_code} cannot be approved: the open balance {open_balance} plus "
+        "this order {order_total} is over the credit limit {credit_limit} by {excess}. Nothing has been "
+        "invoiced.",
+        "Either raise the credit limit in the ERP or wait for a payment to bring the balance down (the order then "
+        "goes through at the next check), or cancel the order in SparkLayer and tell the buyer. Where the ERP "
+        "shows the order waiting for approval, you can also approve it yourself there; where it does not (an ERP "
+        "that refuses such orders outright), the integration holds it and enters it once there is room.",
         flow=Flow.ORDERS,
     ),
     ExceptionKind(

@@ -56,9 +56,9 @@ def test_problem_fills_templates_shows_amounts_for_people_and_keeps_them_exact_i
     p = problem("over_credit_limit", Entity.ORDER, "p-9", order="p-9 (PO 55)", account_code="C1001",
                 open_balance=Decimal("1800"), order_total=Decimal("1234.5"), credit_limit=Decimal("3000"),
                 excess=Decimal("34.50"))
-    assert p.message == ("Order p-9 (PO 55) for account C1001 is waiting for approval in the ERP: the open "
-                         "balance 1,800.00 plus this order 1,234.50 is over the credit limit 3,000.00 by 34.50. "
-                         "Nothing has been invoiced.")
+    assert p.message == ("Order p-9 (PO 55) for account C1001 cannot be approved: the open balance 1,800.00 "
+                         "plus this order 1,234.50 is over the credit limit 3,000.00 by 34.50. Nothing has been "
+                         "invoiced.")
     assert p.owner_team is OwnerTeam.FINANCE
     assert (p.entity_type, p.entity_id) == ("order", "p-9")
     assert p.key == ("over_credit_limit", "order", "p-9")
