@@ -364,8 +364,10 @@ class ErpResource(dg.ConfigurableResource):
         else:
             from sparklayer_erp.erp.tryton.adapter import TrytonErp
 
-            port = TrytonErp(url=v.url, database=v.database, login=v.login, password=v.password,
-                             timeout=self.timeout_s)
+            tryton = TrytonErp(url=v.url, database=v.database, login=v.login, password=v.password,
+                               timeout=self.timeout_s)
+            tryton.rpc.log_in_background()  # a session is opened to be used: log in while the run reads SparkLayer
+            port = tryton
         if _dry_run():
             from sparklayer_erp.plumbing import dry_run
 

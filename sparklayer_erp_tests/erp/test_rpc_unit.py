@@ -161,3 +161,32 @@ def test_view_defaults_drop_the_rec_name_helper_keys():
     answer = {"view": {"state": "start", "defaults": {"payee": 3, "payee.": {"rec_name": "Acme"},
                                                       "currency:string": "GBP", "amount": Decimal("1.20")}}}
     assert TrytonRpc.view_defaults(answer) == {"payee": 3, "amount": Decimal("1.20")}
+
+
+def test_a_background_login_is_ready_for_the_first_call_and_happens_once():
+    rpc, fake = client(lambda method, params, request: (200, {"result": [{"id": 1}]}))
+    rpc.log_in_background()
+    rpc.log_in_background()  # already under way: not a second login
+    assert rpc.search_read("sale.sale", [], ["number"]) == [{"id": 1}]
+    assert fake.logins == 1
+    assert fake.calls[:2] == ["common.db.login", "model.res.user.get_preferences"]
+
+
+def test_a_failed_background_login_is_raised_by_the_first_call_and_the_next_call_tries_again():
+    rpc, fake = client(lambda method, params, request: (200, {"result": []}), password="wrong")
+    rpc.log_in_background()
+    with pytest.raises(ErpTechnicalError) as raised:
+        rpc.search_read("sale.sale", [], ["number"])
+    assert fake.logins == 1  # the call raised what the background login met, as a login of its own would
+    assert "wrong" not in str(raised.value)
+    with pytest.raises(ErpTechnicalError):
+        rpc.search_read("sale.sale", [], ["number"])
+    assert fake.logins == 2
+    rpc.close()
+
+
+def test_closing_a_session_whose_background_login_failed_does_not_raise():
+    rpc, fake = client(lambda method, params, request: (200, {"result": []}), password="wrong")
+    rpc.log_in_background()
+    rpc.close()
+    assert fake.logins == 1

@@ -7,6 +7,8 @@ What it owns, so the adapter does not have to:
     write is safe;
   - the base context from ``res.user.get_preferences`` (it must carry ``company``: Tryton's record rules
     reject creates without it);
+  - ``log_in_background``: the login (two calls) started on a thread when a session opens, so it runs while
+    the caller reads SparkLayer; the first call waits for it;
   - Tryton's JSON type tags (Decimal, date, datetime, time, timedelta, bytes) both ways, so money stays
     ``Decimal`` end to end;
   - the error shapes: Tryton answers business errors with HTTP 200 and an ``error`` key.
@@ -24,6 +26,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -140,9 +143,12 @@ class TrytonRpc:
         self._token: str | None = None
         self.user_id: int | None = None
         self._context: dict[str, Any] | None = None
+        self._login_thread: threading.Thread | None = None
+        self._login_error: Exception | None = None
 
     # ---- lifecycle
     def close(self) -> None:
+        self._await_login(report=False)  # closing never raises a login nobody used
         self._http.close()
 
     def __enter__(self) -> TrytonRpc:
@@ -172,9 +178,36 @@ class TrytonRpc:
             )
         self._context = prefs
 
+    def log_in_background(self) -> None:
+        """Start logging in on a thread, so the session is ready by the first call: an order-sync run reads
+        SparkLayer first, and the ERP login then costs it no time. The first call (or ``context``) waits for
+        the thread and raises what the login met, exactly as if it had logged in itself (the next call tries
+        again)."""
+        if self._session is not None or self._login_thread is not None:
+            return
+        self._login_thread = threading.Thread(target=self._log_in_quietly, name="tryton-login", daemon=True)
+        self._login_thread.start()
+
+    def _log_in_quietly(self) -> None:
+        try:
+            self.login()
+        except Exception as exc:  # raised by the first call, in the caller's thread
+            self._session = self._context = None
+            self._login_error = exc
+
+    def _await_login(self, report: bool = True) -> None:
+        thread = self._login_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+            self._login_thread = None
+            error, self._login_error = self._login_error, None
+            if error is not None and report:
+                raise error
+
     @property
     def context(self) -> dict[str, Any]:
         """The base context every model call carries (always includes ``company``)."""
+        self._await_login()
         if self._context is None:
             self.login()
         assert self._context is not None
@@ -187,6 +220,7 @@ class TrytonRpc:
     # ---- calls
     def call(self, method: str, params: Sequence[Any]) -> Any:
         """Call any RPC method; logs in first if needed and once more on a 401."""
+        self._await_login()
         if self._session is None:
             self.login()
         try:
