@@ -274,6 +274,10 @@ def order_stack(*, postgres: bool = False, bytecode_cache: bool = True, env: dic
             grpc_port = free_port()
             workspace = (f"load_from:\n  - grpc_server:\n      host: localhost\n      port: {grpc_port}\n"
                          f"      location_name: {LOCATION}\n")
+            # Dagster's tables first, once, as a deployment's migrate step does: processes starting together on
+            # an empty database race to create them ("type snapshots already exists").
+            subprocess.run([str(BIN / "dagster"), "instance", "migrate"], cwd=work, check=True,
+                           stdout=subprocess.DEVNULL, env={**base, "DAGSTER_HOME": str(dagster_home("init", instance_file))})
             for name, argv in (
                 ("code-server", [str(BIN / "dagster"), "api", "grpc", "--module-name", "sparklayer_erp.definitions",
                                  "--attribute", "defs", "--host", "localhost", "--port", str(grpc_port)]),
