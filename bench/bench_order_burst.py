@@ -11,8 +11,11 @@ and waits until every purchase has its ERP order:
    burst until the phase ends. The follow-up schedule keeps running, so status write-backs for the first phase's
    orders meet the same throttling.
 
-After the drain, the phase waits (``--settle``, faults still on) until the order-sync and follow-up runs under
-way at that moment have ended, so each has its final status. Per phase it prints the drain time (first order placed -> last
+Each phase also launches a follow-up run as the burst is placed (it overlaps the drain: new orders must not
+wait for it) and another as soon as the burst has drained (approvals, card payments and the status of every
+burst order written back, under the phase's faults), so both phases carry the same housekeeping whatever the
+2-minute schedule happens to do. After the drain, the phase waits (``--settle``, faults still on) until the
+order-sync and follow-up runs under way at that moment have ended, so each has its final status. Per phase it prints the drain time (first order placed -> last
 ERP order seen), duplicates (purchase ids with more than one ERP order), lost orders (no ERP order when the
 phase timed out), the runs by job and status, the runs that failed as a whole, runs still under way when the
 settle time ran out, and the follow-up writes left for a next run (``failed_writes``); then the ratio of the
@@ -34,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared stack lives beside this file
 
-from bench_order_latency import ErpWatcher, OrderStack, order_stack, print_runs  # noqa: E402
+from bench_order_latency import FOLLOWUP_JOB, ErpWatcher, OrderStack, order_stack, print_runs  # noqa: E402
 
 from sparklayer_erp.erp.tryton import conventions as conv  # noqa: E402
 
@@ -58,6 +61,8 @@ class Phase:
     failed_writes: int = 0  # follow-up writes left for the next run (each run's ``failed_writes``)
     runs: dict[str, dict[str, int]] = field(default_factory=dict)
     injected: dict[str, int] = field(default_factory=dict)
+    followups: list[str] = field(default_factory=list)  # the follow-up runs the phase launched
+    followup_s: list[float | None] = field(default_factory=list)  # how long each ran (None: not ended)
 
 
 def erp_orders_per_purchase(stack: OrderStack, pids: list[str]) -> Counter[str]:
@@ -117,9 +122,11 @@ def run_phase(stack: OrderStack, phase: Phase, n: int, tag: str, timeout_s: floa
             watcher.placed[pid] = time.monotonic()
             pids.append(pid)
         phase.place_s, phase.placed = time.monotonic() - started, len(pids)
+        phase.followups.append(stack.launch(FOLLOWUP_JOB))  # housekeeping in flight during the drain
         drained = watcher.wait_all(timeout_s)
         if drained:
             phase.drain_s = max(watcher.seen.values()) - started
+    phase.followups.append(stack.launch(FOLLOWUP_JOB))  # the burst's approvals, payments and statuses
     print(f"{phase.name}: {n} orders placed in {phase.place_s:.1f} s; "
           + (f"drained in {phase.drain_s:.1f} s" if drained else f"NOT drained within {timeout_s:g} s"))
     phase.in_flight = wait_for_runs(stack, settle_s)
@@ -131,6 +138,10 @@ def run_phase(stack: OrderStack, phase: Phase, n: int, tag: str, timeout_s: floa
     with stack.instance() as instance:
         phase.runs = print_runs(instance, since=since)
         phase.failed_writes = followup_failed_writes(instance, since)
+        for run_id in phase.followups:
+            record = instance.get_run_record_by_id(run_id)
+            ended = record is not None and record.end_time and record.start_time
+            phase.followup_s.append(record.end_time - record.start_time if ended else None)
     phase.failed_runs = sum(by.get("FAILURE", 0) for by in phase.runs.values())
 
 
@@ -169,6 +180,8 @@ def main() -> None:
         ("runs failed as a whole", lambda p: str(p.failed_runs)),
         ("runs still under way at the end", lambda p: str(p.in_flight)),
         ("follow-up writes left to next run", lambda p: str(p.failed_writes)),
+        ("launched follow-ups ran (during, after)", lambda p: ", ".join(
+            f"{s:.0f} s" if s is not None else "not ended" for s in p.followup_s)),
         ("faults injected", lambda p: ", ".join(f"{k} {v}" for k, v in sorted(p.injected.items())) or "-"),
     ]
     for label, cell in rows:
